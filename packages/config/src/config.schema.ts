@@ -1,0 +1,145 @@
+import { isIP } from 'node:net';
+import { parseCalendarPeriod, parseDuration, type CalendarPeriod } from './duration';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The whole configuration of every app, parsed once at start-up from the environment. */
+export interface Config {
+  /** Where accounts, keys, reports and the CDR store live. The database is created if missing. */
+  databaseUrl: string;
+  /** BullMQ and rate-limit state. Must run with maxmemory-policy noeviction. */
+  redisUrl: string;
+  /** Prefix of every BullMQ key; wrap it in {braces} for Redis Cluster so a queue stays on one slot. */
+  queuePrefix: string;
+  /** HTTP port of the API. */
+  port: number;
+  /** S3 endpoint; unset means the embedded S3-compatible server is started and used. */
+  s3Endpoint: string | undefined;
+  s3Bucket: string;
+  s3Region: string;
+  /** Credentials for S3_ENDPOINT; unset falls back to the AWS SDK's default provider chain. */
+  s3AccessKeyId: string | undefined;
+  s3SecretAccessKey: string | undefined;
+  /** Port and folder of the embedded S3 server, used only when S3_ENDPOINT is unset. */
+  embeddedS3Port: number;
+  embeddedS3Dir: string;
+  /** How long a finished report file can be downloaded, in milliseconds. */
+  reportTtlMs: number;
+  /** How far back CDRs are kept (and can be reported on). */
+  cdrRetention: CalendarPeriod;
+  /** Networks (CIDR) that callbacks may reach although private; for on-premises receivers and tests. */
+  callbackAllowedNetworks: string[];
+  logLevel: LogLevel;
+}
+
+export type Environment = Record<string, string | undefined>;
+
+/** Thrown when the environment holds a bad value; the message names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function parseConfig(env: Environment): Config {
+  const problems: string[] = [];
+  const read = (name: string, fallback: string): string => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? fallback : value.trim();
+  };
+  const optional = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const value = read(name, fallback);
+    try {
+      const parsed = new URL(value);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name}: must be a ${protocols.join(' or ')} URL, got "${value}"`);
+      }
+    } catch {
+      problems.push(`${name}: not a valid URL: "${value}"`);
+    }
+    return value;
+  };
+  const port = (name: string, fallback: number): number => {
+    const value = read(name, String(fallback));
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < 1 || parsed > 65535) {
+      problems.push(`${name}: must be a port number from 1 to 65535, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  };
+
+  const s3Endpoint = optional('S3_ENDPOINT');
+  if (s3Endpoint !== undefined) url('S3_ENDPOINT', s3Endpoint, ['http:', 'https:']);
+
+  const ttlText = read('REPORT_TTL', '72h');
+  const reportTtlMs = parseDuration(ttlText);
+  if (reportTtlMs === undefined) {
+    problems.push(`REPORT_TTL: must be a duration like 90s, 15m or 72h, got "${ttlText}"`);
+  } else if (reportTtlMs > 7 * 86_400_000) {
+    problems.push(`REPORT_TTL: at most 7 days (the longest a presigned S3 link can live), got "${ttlText}"`);
+  }
+
+  const retentionText = read('CDR_RETENTION', '13 months');
+  const cdrRetention = parseCalendarPeriod(retentionText);
+  if (cdrRetention === undefined) {
+    problems.push(`CDR_RETENTION: must be a period like "13 months", "400 days" or "2 years", got "${retentionText}"`);
+  }
+
+  const networks = read('CALLBACK_ALLOWED_NETWORKS', '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
+  for (const network of networks) {
+    const [address, bits, extra] = network.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    const prefix = Number(bits);
+    if (family === 0 || extra !== undefined || !/^\d+$/.test(bits ?? '') || prefix > maxBits) {
+      problems.push(`CALLBACK_ALLOWED_NETWORKS: "${network}" is not a CIDR network like 10.0.0.0/8 or fd00::/8`);
+    }
+  }
+
+  const logLevel = read('LOG_LEVEL', 'info').toLowerCase() as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const queuePrefix = read('QUEUE_PREFIX', 'cdr-reports');
+  if (queuePrefix.includes(' ')) problems.push(`QUEUE_PREFIX: must not contain spaces, got "${queuePrefix}"`);
+
+  const s3Bucket = read('S3_BUCKET', 'cdr-reports');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3Bucket)) {
+    problems.push(`S3_BUCKET: "${s3Bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
+  }
+
+  const config: Config = {
+    databaseUrl: url('DATABASE_URL', 'postgres://127.0.0.1:5432/cdr_reports', ['postgres:', 'postgresql:']),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix,
+    port: port('PORT', 8080),
+    s3Endpoint,
+    s3Bucket,
+    s3Region: read('S3_REGION', 'us-east-1'),
+    s3AccessKeyId: optional('S3_ACCESS_KEY_ID'),
+    s3SecretAccessKey: optional('S3_SECRET_ACCESS_KEY'),
+    embeddedS3Port: port('EMBEDDED_S3_PORT', 4569),
+    embeddedS3Dir: read('EMBEDDED_S3_DIR', '.data/s3'),
+    reportTtlMs: reportTtlMs ?? 0,
+    cdrRetention: cdrRetention ?? { months: 13, days: 0 },
+    callbackAllowedNetworks: networks,
+    logLevel,
+  };
+  if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
+    problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,2 @@
+export * from './cdr-columns';
+export * from './errors';

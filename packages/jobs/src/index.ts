@@ -1,0 +1,3 @@
+export { QUEUES, JOBS, isJobName, type QueueName, type JobName, type JobPayloads } from './catalog';
+export { createWorkerConnection, createProducerConnection } from './redis';
+export { upsertSchedules } from './schedules';

@@ -1,0 +1,22 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { JOBS, type JobName } from './catalog';
+
+/**
+ * Upserts every job scheduler in the catalog. Call it from one place (the migrate step that runs
+ * before the apps start), not from every worker replica at boot.
+ */
+export async function upsertSchedules(connection: Redis, prefix: string): Promise<JobName[]> {
+  const upserted: JobName[] = [];
+  for (const [name, job] of Object.entries(JOBS) as [JobName, (typeof JOBS)[JobName]][]) {
+    if (!('schedule' in job)) continue;
+    const queue = new Queue(job.queue, { connection, prefix });
+    try {
+      await queue.upsertJobScheduler(name, { pattern: job.schedule.pattern, tz: job.schedule.tz }, { name, data: {}, opts: job.options });
+    } finally {
+      await queue.close();
+    }
+    upserted.push(name);
+  }
+  return upserted;
+}

@@ -1,0 +1,48 @@
+import pino, { type Logger, type DestinationStream } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Paths that must never reach a log: credentials, webhook secrets, presigned links, message bodies
+ * and phone numbers in debug dumps. Redaction is on for every logger this package makes.
+ */
+export const REDACTED_PATHS = [
+  'api_key',
+  'apiKey',
+  'webhook_secret',
+  'webhookSecret',
+  'authorization',
+  'req.headers.authorization',
+  'headers.authorization',
+  '*.api_key',
+  '*.webhook_secret',
+  'download_url',
+  '*.download_url',
+  'message_body',
+  '*.message_body',
+  'from',
+  'to',
+  '*.from',
+  '*.to',
+];
+
+export interface LoggerOptions {
+  /** Minimum level written. Default `info`. */
+  level?: string;
+  /** Name of the app, bound to every line as `app`. */
+  app: string;
+  /** Where lines go. Default standard output. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { app: options.app, pid: process.pid },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+    },
+    options.destination ?? pino.destination({ fd: 1, sync: false }),
+  );
+}
