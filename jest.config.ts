@@ -2,8 +2,14 @@
 import type { Config } from 'jest';
 
 // Tests are TypeScript run from source: swc strips types (tsc --noEmit checks them separately).
-const transform: Config['transform'] = { '^.+\\.ts$': ['@swc/jest', {}] };
-const common = { transform, testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'] };
+// swc also turns the few ESM-only dependencies (cookie, used by Fastify's inject) into CommonJS for Jest.
+const ESM_ONLY_DEPENDENCIES = ['cookie'];
+const common: Partial<Config> = {
+  transform: { '^.+\\.(ts|js|mjs)$': ['@swc/jest', { module: { type: 'commonjs' } }] },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_DEPENDENCIES.join('|')})/)`],
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
+};
 
 const config: Config = {
   projects: [

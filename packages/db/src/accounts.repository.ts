@@ -109,18 +109,18 @@ export class AccountsRepository {
     return result.rows.map(toAccount);
   }
 
-  /** The account itself and every descendant, at any depth. */
-  async selfAndDescendants(id: string): Promise<string[]> {
-    const result = await this.pool.query<{ id: string }>(
+  /** The account itself and every descendant, at any depth (empty when the account does not exist). */
+  async selfAndDescendants(id: string): Promise<Account[]> {
+    const result = await this.pool.query<AccountRow>(
       `WITH RECURSIVE tree AS (
-         SELECT id FROM accounts WHERE id = $1
+         SELECT id, name, parent_id, created_at FROM accounts WHERE id = $1
          UNION
-         SELECT a.id FROM accounts a JOIN tree t ON a.parent_id = t.id
+         SELECT a.id, a.name, a.parent_id, a.created_at FROM accounts a JOIN tree t ON a.parent_id = t.id
        )
-       SELECT id FROM tree ORDER BY id`,
+       SELECT id, name, parent_id, created_at FROM tree ORDER BY created_at, id`,
       [id],
     );
-    return result.rows.map((r) => r.id);
+    return result.rows.map(toAccount);
   }
 
   /** True when `accountId` is `ancestorId` or lies below it. */

@@ -1,4 +1,4 @@
-export { createPool, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool';
+export { createPool, withDefaultUser, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool';
 export { ensureDatabase, migrate } from './migrate';
 export {
   AccountsRepository,

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import type { Pool } from './pool';
+import { withDefaultUser, type Pool } from './pool';
 
 const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
 // Any fixed number: every process that migrates takes the same lock, so concurrent start-ups apply each file once.
@@ -9,7 +9,7 @@ const MIGRATION_LOCK = 727_001;
 
 /** Creates the database named in `connectionString` when it does not exist yet. */
 export async function ensureDatabase(connectionString: string): Promise<void> {
-  const url = new URL(connectionString);
+  const url = new URL(withDefaultUser(connectionString));
   const database = decodeURIComponent(url.pathname.replace(/^\//, ''));
   if (!database) throw new Error('DATABASE_URL names no database');
   url.pathname = '/postgres';

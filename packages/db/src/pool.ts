@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import pg from 'pg';
 
 export type Pool = pg.Pool;
@@ -16,9 +17,20 @@ export interface PoolOptions {
   applicationName?: string;
 }
 
+/**
+ * The URL with a user name filled in when it has none: pg falls back to $USER, which service managers and
+ * CI runners often leave unset; the OS account name is what local trust/peer authentication expects anyway.
+ */
+export function withDefaultUser(connectionString: string): string {
+  const url = new URL(connectionString);
+  // eslint-disable-next-line no-restricted-properties -- PGUSER is libpq's own convention, honoured as pg does.
+  if (!url.username && !process.env.PGUSER) url.username = encodeURIComponent(userInfo().username);
+  return url.toString();
+}
+
 export function createPool(options: PoolOptions): Pool {
   const pool = new pg.Pool({
-    connectionString: options.connectionString,
+    connectionString: withDefaultUser(options.connectionString),
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'cdr-reports',
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { createPool, ensureDatabase, migrate, type Pool } from '@cdr-reports/db';
+import { createPool, ensureDatabase, migrate, withDefaultUser, type Pool } from '@cdr-reports/db';
 
 /** The PostgreSQL server tests use: TEST_DATABASE_SERVER or the machine's local one. */
 export const TEST_DATABASE_SERVER = process.env.TEST_DATABASE_SERVER ?? 'postgres://127.0.0.1:5432';
@@ -25,7 +25,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
     pool,
     async drop() {
       await pool.end();
-      const admin = new pg.Client({ connectionString: `${TEST_DATABASE_SERVER}/postgres` });
+      const admin = new pg.Client({ connectionString: withDefaultUser(`${TEST_DATABASE_SERVER}/postgres`) });
       await admin.connect();
       try {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -1,0 +1,36 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
+import type { Logger } from '@cdr-reports/logging';
+import { authenticate } from './plugins/authenticate';
+import { sendProblem } from './problem';
+import { accountsRoutes } from './routes/accounts.routes';
+import { healthRoutes } from './routes/health.routes';
+
+/** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
+export interface ApiDependencies {
+  logger: Logger;
+  accounts: AccountsRepository;
+  keys: ApiKeysRepository;
+}
+
+/** Builds the HTTP API without listening, so tests can drive it with inject() or a real socket. */
+export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    // Request bodies are small JSON documents; anything larger is a mistake or an attack.
+    bodyLimit: 64 * 1024,
+  });
+
+  app.setErrorHandler((error, request, reply) => sendProblem(reply, request, error));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, Object.assign(new Error(`no route for ${request.method} ${request.url}`), { statusCode: 404 })),
+  );
+
+  await app.register(healthRoutes);
+  await app.register(async (v1) => {
+    v1.decorateRequest('principal', null as never);
+    v1.addHook('preHandler', authenticate(deps.keys));
+    await v1.register(accountsRoutes, { accounts: deps.accounts });
+  });
+  return app;
+}

@@ -1,0 +1,2 @@
+export { buildApi, type ApiDependencies } from './app';
+export { runApi } from './run-api';

@@ -1,0 +1,62 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type InvalidParam } from '@cdr-reports/domain';
+
+/** An RFC 9457 problem document. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  invalid_params?: InvalidParam[];
+}
+
+/** Raised by the API itself for authentication failures (401 with WWW-Authenticate). */
+export class UnauthorizedError extends Error {
+  override name = 'UnauthorizedError';
+}
+
+const TYPE_BASE = 'https://cdr-reports.dev/problems/';
+
+function problem(status: number, slug: string, title: string, detail: string, extra: Partial<Problem> = {}): Problem {
+  return { type: `${TYPE_BASE}${slug}`, title, status, detail, ...extra };
+}
+
+/** The one mapping from domain errors (and Fastify's own) to HTTP responses. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof ValidationError) {
+    return problem(400, 'validation', 'Invalid request', error.message, { invalid_params: error.invalidParams });
+  }
+  if (error instanceof UnauthorizedError) return problem(401, 'unauthorized', 'Unauthorized', error.message);
+  if (error instanceof ForbiddenError) return problem(403, 'forbidden', 'Forbidden', error.message);
+  if (error instanceof NotFoundError) return problem(404, 'not-found', 'Not found', error.message);
+  if (error instanceof ConflictError) return problem(409, 'conflict', 'Conflict', error.message);
+  const fastifyError = error as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    const invalid = fastifyError.validation.map((v) => ({
+      name: (v.instancePath || (v.params as { missingProperty?: string })?.missingProperty || '').replace(/^\//, '').replace(/\//g, '.') || 'body',
+      reason: v.message ?? 'invalid',
+    }));
+    return problem(400, 'validation', 'Invalid request', fastifyError.message ?? 'invalid request', { invalid_params: invalid });
+  }
+  const status = fastifyError.statusCode;
+  if (status !== undefined && status >= 400 && status < 500) {
+    const slugs: Record<number, [string, string]> = {
+      400: ['bad-request', 'Bad request'],
+      404: ['not-found', 'Not found'],
+      405: ['method-not-allowed', 'Method not allowed'],
+      413: ['payload-too-large', 'Payload too large'],
+      415: ['unsupported-media-type', 'Unsupported media type'],
+    };
+    const [slug, title] = slugs[status] ?? ['client-error', 'Client error'];
+    return problem(status, slug, title, fastifyError.message ?? title);
+  }
+  return problem(500, 'internal', 'Internal server error', 'The server could not complete the request; it has been logged.');
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: unknown): FastifyReply {
+  const body = toProblem(error);
+  if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ problem: body.type, detail: body.detail }, 'request rejected');
+  if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="cdr-reports"');
+  return reply.code(body.status).type('application/problem+json').send(body);
+}

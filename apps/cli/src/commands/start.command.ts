@@ -1,0 +1,129 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
+import path from 'node:path';
+import { runApi } from '@cdr-reports/api';
+import { createProducerConnection, upsertSchedules } from '@cdr-reports/jobs';
+import { runUntilSignal } from '@cdr-reports/lifecycle';
+import { createLogger } from '@cdr-reports/logging';
+import { runNotifier } from '@cdr-reports/notifier';
+import { startEmbeddedS3 } from '@cdr-reports/object-store';
+import { runWorker } from '@cdr-reports/worker';
+import { UsageError, type CliContext } from '../context';
+import type { Command } from './command';
+
+// The CLI's entry point; children run it again with `start <app>` under the same loader flags (tsx).
+const CLI_MAIN = path.join(__dirname, '..', 'main.ts');
+
+const APPS = ['api', 'worker', 'notifier'] as const;
+type AppName = (typeof APPS)[number];
+
+const USAGE = `cli start api|worker|notifier|s3|all
+    api       the HTTP API on PORT
+    worker    the report and maintenance worker
+    notifier  the callback notifier
+    s3        the embedded S3-compatible server on EMBEDDED_S3_PORT (for local use)
+    all       migrations and schedules, then the embedded S3 server (when S3_ENDPOINT is unset),
+              the api, the worker and the notifier as separate processes (what npm start runs)`;
+
+export const startCommand: Command = {
+  summary: 'run an app (api, worker, notifier, s3) or the whole cluster (all)',
+  usage: USAGE,
+  async run(argv: string[], ctx: CliContext) {
+    const [target, ...rest] = argv;
+    if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+    if (target === 'all') return startAll(ctx);
+    if (target === 's3' || (APPS as readonly string[]).includes(target ?? '')) {
+      await ctx.close();
+      const logger = createLogger({ app: target!, level: ctx.config.logLevel });
+      const config = ctx.config;
+      const starters: Record<string, () => Promise<() => Promise<void>>> = {
+        api: () => runApi(config, logger),
+        worker: () => runWorker(config, logger),
+        notifier: () => runNotifier(config, logger),
+        s3: async () => {
+          const server = await startEmbeddedS3({ port: config.embeddedS3Port, directory: config.embeddedS3Dir });
+          logger.info({ endpoint: server.endpoint, directory: config.embeddedS3Dir }, 'embedded S3 server started');
+          return () => server.close();
+        },
+      };
+      await runUntilSignal(logger, starters[target!]!);
+      // The process now lives until a signal stops it.
+      return new Promise<number>(() => undefined);
+    }
+    throw new UsageError(target ? `unknown app "${target}"` : 'start needs an app name');
+  },
+};
+
+/** The whole cluster on one machine: one supervisor, one child process per app, stopped together. */
+async function startAll(ctx: CliContext): Promise<number> {
+  const logger = createLogger({ app: 'supervisor', level: ctx.config.logLevel });
+  // Migrations and schedules happen here, once, before any app starts (not in every replica).
+  await ctx.db();
+  await ctx.close();
+  const redis = createProducerConnection(ctx.config.redisUrl, { enableOfflineQueue: true });
+  try {
+    await upsertSchedules(redis, ctx.config.queuePrefix);
+  } finally {
+    redis.disconnect();
+  }
+
+  const children = new Map<string, ChildProcess>();
+  let stopping = false;
+  const spawnApp = (name: string, extraEnv: Record<string, string> = {}) => {
+    const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, 'start', name], {
+      stdio: 'inherit',
+      env: { ...process.env, ...extraEnv },
+    });
+    children.set(name, child);
+    child.on('exit', (code, signal) => {
+      children.delete(name);
+      if (!stopping) {
+        logger.error({ child: name, code, signal }, 'an app exited unexpectedly; stopping the cluster');
+        void stopAll(1);
+      }
+    });
+    return child;
+  };
+
+  const stopAll = async (exitCode: number) => {
+    stopping = true;
+    const order: string[] = [...APPS, 's3'];
+    for (const name of order) {
+      const child = children.get(name);
+      if (!child) continue;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    logger.info('cluster stopped');
+    process.exit(exitCode);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  if (!ctx.config.s3Endpoint) {
+    // s3rver's ListObjectsV2 pagination needs OpenSSL's legacy provider (see @cdr-reports/object-store).
+    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim();
+    spawnApp('s3', { NODE_OPTIONS: nodeOptions });
+    await waitForPort(ctx.config.embeddedS3Port, 15_000);
+  }
+  for (const app of APPS) spawnApp(app);
+  logger.info({ apps: [...children.keys()], port: ctx.config.port }, 'cluster started; Ctrl-C stops it');
+  return new Promise<number>(() => undefined);
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ port, host: '127.0.0.1' }, () => {
+        socket.end();
+        resolve(true);
+      });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,1 @@
+export { runNotifier } from './run-notifier';

@@ -1,0 +1,2 @@
+export { runWorker } from './run-worker';
+export { processCdrRetention } from './processors/cdr-retention.processor';

@@ -1,0 +1,63 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { ensurePartitions, listPartitions } from '@cdr-reports/cdr-store';
+import { parseConfig } from '@cdr-reports/config';
+import { JOBS, QUEUES, createWorkerConnection, upsertSchedules } from '@cdr-reports/jobs';
+import { createLogger } from '@cdr-reports/logging';
+import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix, type TestDatabase } from '@cdr-reports/testing';
+import { runWorker } from '@cdr-reports/worker';
+
+describe('worker: scheduled CDR retention', () => {
+  let db: TestDatabase;
+  const prefix = uniqueQueuePrefix();
+  const redis = createWorkerConnection(TEST_REDIS_URL);
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await redis.quit();
+    await db.drop();
+  });
+
+  it('registers the daily retention scheduler once, however often it is upserted', async () => {
+    await upsertSchedules(redis, prefix);
+    await upsertSchedules(redis, prefix);
+    const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
+    const schedulers = await queue.getJobSchedulers();
+    await queue.close();
+    expect(schedulers).toHaveLength(1);
+    expect(schedulers[0]).toMatchObject({ key: 'cdr-retention', pattern: JOBS['cdr-retention'].schedule.pattern, tz: 'UTC' });
+  });
+
+  it('drops the partitions past CDR_RETENTION when the job runs', async () => {
+    const now = new Date();
+    const old = new Date(Date.UTC(now.getUTCFullYear() - 2, now.getUTCMonth(), 1));
+    const recent = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+    await ensurePartitions(db.pool, old, old);
+    await ensurePartitions(db.pool, recent, recent);
+    expect(await listPartitions(db.pool)).toHaveLength(2);
+
+    const config = parseConfig({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, CDR_RETENTION: '13 months' });
+    const stop = await runWorker(config, createLogger({ app: 'worker-test', level: 'silent' }));
+    const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
+    const eventsConnection = createWorkerConnection(TEST_REDIS_URL);
+    const events = new QueueEvents(QUEUES.maintenance, { connection: eventsConnection, prefix });
+    try {
+      await events.waitUntilReady();
+      const job = await queue.add('cdr-retention', {}, JOBS['cdr-retention'].options);
+      const result = (await job.waitUntilFinished(events, 15_000)) as { dropped: string[] };
+      const oldName = `cdrs_p${old.getUTCFullYear()}${String(old.getUTCMonth() + 1).padStart(2, '0')}`;
+      expect(result.dropped).toEqual([oldName]);
+      expect((await listPartitions(db.pool)).map((p) => p.name)).not.toContain(oldName);
+      expect(await listPartitions(db.pool)).toHaveLength(1);
+    } finally {
+      await queue.close();
+      await events.close();
+      eventsConnection.disconnect();
+      await stop();
+    }
+  });
+});
