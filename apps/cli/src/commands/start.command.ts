@@ -69,10 +69,9 @@ async function startAll(ctx: CliContext): Promise<number> {
 
   const children = new Map<string, ChildProcess>();
   let stopping = false;
-  const spawnApp = (name: string, extraEnv: Record<string, string> = {}) => {
+  const spawnApp = (name: string) => {
     const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, 'start', name], {
       stdio: 'inherit',
-      env: { ...process.env, ...extraEnv },
     });
     children.set(name, child);
     child.on('exit', (code, signal) => {
@@ -102,9 +101,7 @@ async function startAll(ctx: CliContext): Promise<number> {
   process.on('SIGTERM', () => void stopAll(0));
 
   if (!ctx.config.s3Endpoint) {
-    // s3rver's ListObjectsV2 pagination needs OpenSSL's legacy provider (see @cdr-reports/object-store).
-    const nodeOptions = `${process.env.NODE_OPTIONS ?? ''} --openssl-legacy-provider`.trim();
-    spawnApp('s3', { NODE_OPTIONS: nodeOptions });
+    spawnApp('s3');
     await waitForPort(ctx.config.embeddedS3Port, 15_000);
   }
   for (const app of APPS) spawnApp(app);

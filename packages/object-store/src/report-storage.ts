@@ -1,0 +1,45 @@
+import type { Config } from '@cdr-reports/config';
+import type { Logger } from '@cdr-reports/logging';
+import { EMBEDDED_S3_CREDENTIALS } from './embedded-s3';
+import { ensureBucket } from './ensure-bucket';
+import type { ObjectStore } from './object-store.port';
+import { createS3Client } from './s3-client';
+import { S3ObjectStore } from './s3-object-store';
+
+/** Where report files live, as the apps use it. */
+export interface ReportStorage {
+  /** Uploads, reads and deletes. */
+  store: ObjectStore;
+  /** Presigns download links for callers (through S3_PUBLIC_ENDPOINT when set). */
+  links: ObjectStore;
+  close(): void;
+}
+
+/**
+ * The report bucket from the configuration: S3_ENDPOINT, or the embedded server on EMBEDDED_S3_PORT when it is
+ * unset. The bucket is created if missing and given its lifecycle rules.
+ */
+export async function openReportStorage(config: Config, logger: Logger): Promise<ReportStorage> {
+  const embedded = config.s3Endpoint === undefined;
+  const endpoint = config.s3Endpoint ?? `http://127.0.0.1:${config.embeddedS3Port}`;
+  const credentials =
+    config.s3AccessKeyId && config.s3SecretAccessKey
+      ? { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey }
+      : embedded
+        ? EMBEDDED_S3_CREDENTIALS
+        : undefined;
+  const client = createS3Client({ endpoint, region: config.s3Region, credentials });
+  const linkClient = config.s3PublicEndpoint
+    ? createS3Client({ endpoint: config.s3PublicEndpoint, region: config.s3Region, credentials })
+    : client;
+  await ensureBucket(client, config.s3Bucket, logger);
+  const store = new S3ObjectStore({ client, bucket: config.s3Bucket });
+  return {
+    store,
+    links: linkClient === client ? store : new S3ObjectStore({ client: linkClient, bucket: config.s3Bucket }),
+    close() {
+      client.destroy();
+      if (linkClient !== client) linkClient.destroy();
+    },
+  };
+}

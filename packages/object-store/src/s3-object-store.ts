@@ -1,0 +1,218 @@
+import { Readable, Transform, addAbortSignal, pipeline } from 'node:stream';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  paginateListObjectsV2,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { attachmentDisposition } from './content-disposition';
+import type { ObjectInfo, ObjectStore, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';
+import { isS3NotFound } from './s3-errors';
+
+const MIB = 1024 * 1024;
+/** S3 rejects smaller parts (except the last). */
+const MIN_PART_SIZE = 5 * MIB;
+/** SigV4 presigned URLs live at most 7 days. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
+/** The most keys one ListObjectsV2 or DeleteObjects call handles. */
+const MAX_KEYS_PER_CALL = 1000;
+
+export interface S3ObjectStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /**
+   * Bytes per multipart part, at least 5 MiB. An upload has at most 10,000 parts, so this caps the
+   * object size (8 MiB: about 78 GiB). Default 8 MiB.
+   */
+  partSize?: number;
+  /** Parts of one upload sent in parallel; an upload buffers about queueSize x partSize bytes. Default 2. */
+  queueSize?: number;
+  /** Keys fetched per list request, 1 to 1000. Default 1000. */
+  listPageSize?: number;
+}
+
+/** The object store on S3 or any S3-compatible server. */
+export class S3ObjectStore implements ObjectStore {
+  private readonly client: S3Client;
+  private readonly bucket: string;
+  private readonly partSize: number;
+  private readonly queueSize: number;
+  private readonly listPageSize: number;
+
+  constructor(options: S3ObjectStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.partSize = options.partSize ?? 8 * MIB;
+    this.queueSize = options.queueSize ?? 2;
+    this.listPageSize = options.listPageSize ?? MAX_KEYS_PER_CALL;
+    if (this.partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least 5 MiB, got ${this.partSize}`);
+    if (!Number.isInteger(this.queueSize) || this.queueSize < 1) {
+      throw new RangeError(`queueSize must be a positive integer, got ${this.queueSize}`);
+    }
+    if (!Number.isInteger(this.listPageSize) || this.listPageSize < 1 || this.listPageSize > MAX_KEYS_PER_CALL) {
+      throw new RangeError(`listPageSize must be an integer from 1 to ${MAX_KEYS_PER_CALL}, got ${this.listPageSize}`);
+    }
+  }
+
+  async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<StoredObject> {
+    const { signal } = options;
+    if (signal?.aborted) {
+      body.destroy();
+      throw uploadAborted(signal);
+    }
+    let size = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
+    // The body's own failure is what the caller needs to see, not the upload error it turns into.
+    let sourceError: unknown;
+    body.on('error', (error) => {
+      sourceError ??= error;
+    });
+    // Errors reach the caller through the upload; the pipeline is here to destroy the body when the upload stops.
+    pipeline(body, counted, () => undefined);
+    if (signal) addAbortSignal(signal, counted);
+
+    const upload = new Upload({
+      client: this.client,
+      params: {
+        Bucket: this.bucket,
+        Key: key,
+        Body: counted,
+        ContentType: options.contentType,
+        ...(options.contentDisposition !== undefined && { ContentDisposition: options.contentDisposition }),
+      },
+      partSize: this.partSize,
+      queueSize: this.queueSize,
+      // Parts are discarded below instead, so that a failing cleanup (s3rver answers AbortMultipartUpload
+      // with 405) never hides the error that stopped the upload.
+      leavePartsOnError: true,
+    });
+    try {
+      // Aborting through the stream, not through Upload's own abortController: that one rejects at once while
+      // parts and CompleteMultipartUpload keep running, so an object could still appear after the rejection.
+      await upload.done();
+    } catch (error) {
+      const failure = signal?.aborted ? uploadAborted(signal) : (sourceError ?? error);
+      counted.destroy();
+      await this.discardParts(key, upload.uploadId);
+      throw failure;
+    }
+    if (signal?.aborted) {
+      // The abort came after the last part was sent: honour it by removing what was stored.
+      await this.delete(key);
+      throw uploadAborted(signal);
+    }
+    return { key, size };
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const object = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return {
+        key,
+        size: object.ContentLength ?? 0,
+        lastModified: object.LastModified ?? new Date(0),
+        contentType: object.ContentType,
+        contentDisposition: object.ContentDisposition,
+      };
+    } catch (error) {
+      if (isS3NotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async getStream(key: string): Promise<Readable | undefined> {
+    try {
+      const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      // The SDK's Node HTTP handler answers with the response stream itself; anything else is a misconfigured client.
+      if (!(object.Body instanceof Readable)) throw new TypeError('the S3 client did not return a Node.js stream');
+      return object.Body;
+    } catch (error) {
+      if (isS3NotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectSummary> {
+    const pages = paginateListObjectsV2(
+      { client: this.client, pageSize: this.listPageSize },
+      { Bucket: this.bucket, Prefix: prefix },
+    );
+    for await (const page of pages) {
+      for (const object of page.Contents ?? []) {
+        if (object.Key === undefined) continue;
+        yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    if (prefix === '') throw new RangeError('deletePrefix needs a non-empty prefix: it will not empty the whole bucket');
+    let deleted = 0;
+    let batch: string[] = [];
+    // Listing resumes after the last key seen, so deleting listed keys does not disturb the pages still to come.
+    for await (const object of this.list(prefix)) {
+      batch.push(object.key);
+      if (batch.length === MAX_KEYS_PER_CALL) {
+        deleted += await this.deleteKeys(batch);
+        batch = [];
+      }
+    }
+    if (batch.length > 0) deleted += await this.deleteKeys(batch);
+    return deleted;
+  }
+
+  async presignGet(key: string, expiresInSeconds: number, downloadFilename?: string): Promise<string> {
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
+      throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_SECONDS} (7 days), got ${expiresInSeconds}`);
+    }
+    const command = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: key,
+      ...(downloadFilename !== undefined && { ResponseContentDisposition: attachmentDisposition(downloadFilename) }),
+    });
+    return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
+  }
+
+  private async deleteKeys(keys: string[]): Promise<number> {
+    const result = await this.client.send(
+      new DeleteObjectsCommand({
+        Bucket: this.bucket,
+        Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true },
+      }),
+    );
+    const failed = result.Errors ?? [];
+    if (failed.length > 0) {
+      const first = failed[0];
+      throw new Error(`could not delete ${failed.length} of ${keys.length} objects (first: ${first?.Key}: ${first?.Code} ${first?.Message})`);
+    }
+    return keys.length;
+  }
+
+  private async discardParts(key: string, uploadId: string | undefined): Promise<void> {
+    if (uploadId === undefined) return;
+    // Best effort: the bucket's AbortIncompleteMultipartUpload rule removes whatever this cannot.
+    await this.client
+      .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }))
+      .catch(() => undefined);
+  }
+}
+
+function uploadAborted(signal: AbortSignal): Error {
+  const error = new Error('upload aborted', { cause: signal.reason });
+  error.name = 'AbortError';
+  return error;
+}
