@@ -1,2 +1,14 @@
 export { ensurePartitions, listPartitions, partitionFor, partitionsBetween, type Partition } from './partitions';
 export { dropExpiredPartitions, retentionCutoff } from './retention';
+export {
+  importCdrFile,
+  importCdrRecords,
+  type CdrImportOptions,
+  type CdrImportSummary,
+  type CdrInputFormat,
+  type CdrLoadMode,
+} from './import/cdr-importer';
+export type { CdrRowError } from './import/import-session';
+export { CsvParser, type CsvRecordSink } from './import/csv-parser';
+export { generateCdrs, defaultGenerationRange, type CdrGeneratorOptions } from './generate/cdr-generator';
+export { writeCdrs, csvLine, csvHeader, ndjsonLine, type CdrFileFormat, type WriteCdrsOptions } from './generate/cdr-file-writer';

@@ -24,38 +24,36 @@ export function partitionsBetween(from: Date, to: Date): Partition[] {
   return partitions;
 }
 
-// Serialises partition DDL across importers: CREATE TABLE ... PARTITION OF takes locks that deadlock when raced.
+// Serialises partition DDL across processes, so two importers never create the same month twice.
 const PARTITION_LOCK = 727_002;
 
 /**
  * Creates the monthly partitions for [from, to] that do not exist yet and returns the names it created.
- * Given a pool, it works in a transaction of its own. Given a client, it works in that client's transaction:
- * pass the client when you are already writing to cdrs in a transaction (another connection would wait on yours).
+ * It works in a transaction of its own and never blocks readers or writers of cdrs: the month is created as
+ * a plain table and then attached, which takes only a SHARE UPDATE EXCLUSIVE lock on cdrs (CREATE TABLE ...
+ * PARTITION OF would take an ACCESS EXCLUSIVE one, queueing every report behind a running import). So it may
+ * be called while the caller holds a transaction that writes to cdrs on another connection.
  */
-export async function ensurePartitions(db: Pool | PoolClient, from: Date, to: Date): Promise<string[]> {
+export async function ensurePartitions(pool: Pool, from: Date, to: Date): Promise<string[]> {
   const wanted = partitionsBetween(from, to);
-  const existing = new Set(await listPartitionNames(db));
+  const existing = new Set(await listPartitionNames(pool));
   if (wanted.every((p) => existing.has(p.name))) return [];
-  if (isPool(db)) return withTransaction(db, (client) => createMissing(client, wanted));
-  return createMissing(db, wanted);
-}
-
-async function createMissing(client: PoolClient, wanted: Partition[]): Promise<string[]> {
-  await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
-  const existing = new Set(await listPartitionNames(client));
-  const created: string[] = [];
-  for (const p of wanted) {
-    if (existing.has(p.name)) continue;
-    await client.query(
-      `CREATE TABLE ${p.name} PARTITION OF cdrs FOR VALUES FROM ('${p.from.toISOString()}') TO ('${p.to.toISOString()}')`,
-    );
-    created.push(p.name);
-  }
-  return created;
-}
-
-function isPool(db: Pool | PoolClient): db is Pool {
-  return 'totalCount' in db;
+  return withTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [PARTITION_LOCK]);
+    const present = new Set(await listPartitionNames(client));
+    const created: string[] = [];
+    for (const p of wanted) {
+      if (present.has(p.name)) continue;
+      await client.query(`CREATE TABLE ${p.name} (LIKE cdrs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)`);
+      // The range constraint lets ATTACH skip its validation scan (the table is empty anyway).
+      await client.query(
+        `ALTER TABLE ${p.name} ADD CONSTRAINT ${p.name}_range CHECK (start_time >= '${p.from.toISOString()}' AND start_time < '${p.to.toISOString()}')`,
+      );
+      await client.query(`ALTER TABLE cdrs ATTACH PARTITION ${p.name} FOR VALUES FROM ('${p.from.toISOString()}') TO ('${p.to.toISOString()}')`);
+      created.push(p.name);
+    }
+    return created;
+  });
 }
 
 /** The monthly partitions of the cdrs table, oldest first. */

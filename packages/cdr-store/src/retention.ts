@@ -16,7 +16,14 @@ export async function dropExpiredPartitions(pool: Pool, now: Date, retention: Ca
   const cutoff = retentionCutoff(now, retention);
   const expired = (await listPartitions(pool)).filter((p) => p.to.getTime() <= cutoff.getTime());
   for (const p of expired) {
-    // DROP of a partition takes an exclusive lock on the parent only briefly; DETACH first would need two steps.
+    // DETACH ... CONCURRENTLY waits for queries using the partition instead of locking cdrs as a whole, so
+    // running reports and imports carry on; it cannot run inside a transaction, so it uses a pool connection.
+    await pool.query(`ALTER TABLE cdrs DETACH PARTITION ${p.name} CONCURRENTLY`).catch((error: { code?: string }) => {
+      // 42P01: already gone; 42P16/55000: a detach interrupted earlier is finished with FINALIZE.
+      if (error.code === '42P01') return;
+      if (error.code === '55000' || error.code === '42P16') return pool.query(`ALTER TABLE cdrs DETACH PARTITION ${p.name} FINALIZE`);
+      throw error;
+    });
     await pool.query(`DROP TABLE IF EXISTS ${p.name}`);
   }
   return expired;

@@ -1,5 +1,4 @@
 import { dropExpiredPartitions, ensurePartitions, listPartitions, partitionsBetween } from '@cdr-reports/cdr-store';
-import { withTransaction } from '@cdr-reports/db';
 import { createTestDatabase, type TestDatabase } from '@cdr-reports/testing';
 
 const insertCdr = (db: TestDatabase, id: string, startTime: string) =>
@@ -30,8 +29,7 @@ describe('monthly partitions and retention', () => {
     const results = await Promise.all([ensurePartitions(db.pool, from, to), ensurePartitions(db.pool, from, to)]);
     expect(results.flat().sort()).toEqual(['cdrs_p202509', 'cdrs_p202510', 'cdrs_p202511', 'cdrs_p202512']);
     expect(await ensurePartitions(db.pool, from, to)).toEqual([]);
-    const created = await withTransaction(db.pool, (client) => ensurePartitions(client, to, new Date('2026-01-05T00:00:00Z')));
-    expect(created).toEqual(['cdrs_p202601']);
+    expect(await ensurePartitions(db.pool, to, new Date('2026-01-05T00:00:00Z'))).toEqual(['cdrs_p202601']);
     expect((await listPartitions(db.pool)).map((p) => p.name)).toEqual([
       'cdrs_p202509',
       'cdrs_p202510',
@@ -39,6 +37,27 @@ describe('monthly partitions and retention', () => {
       'cdrs_p202512',
       'cdrs_p202601',
     ]);
+  });
+
+  it('creates a month without blocking a transaction that is writing to cdrs', async () => {
+    const writer = await db.pool.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(
+        `INSERT INTO cdrs (id, account_id, product, direction, "from", "to", start_time, duration, billsec, status, currency, price, total_price)
+         VALUES ('00000000-0000-4000-8000-0000000000aa', 'acme', 'SMS', 'outbound', 'ACME', '+14155550100', '2025-12-05T00:00:00Z', 0, 0, 'delivered', 'USD', '0.0075', '0.0075')`,
+      );
+      // Another connection creates February while this transaction still holds its write lock on cdrs.
+      expect(await ensurePartitions(db.pool, new Date('2026-02-10T00:00:00Z'), new Date('2026-02-10T00:00:00Z'))).toEqual(['cdrs_p202602']);
+      // And the open transaction can write into the new month at once.
+      await writer.query(
+        `INSERT INTO cdrs (id, account_id, product, direction, "from", "to", start_time, duration, billsec, status, currency, price, total_price)
+         VALUES ('00000000-0000-4000-8000-0000000000ab', 'acme', 'SMS', 'outbound', 'ACME', '+14155550100', '2026-02-10T00:00:00Z', 0, 0, 'delivered', 'USD', '0.0075', '0.0075')`,
+      );
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
   });
 
   it('routes records to their month and refuses a month without a partition', async () => {
@@ -57,7 +76,7 @@ describe('monthly partitions and retention', () => {
     const now = new Date('2026-11-15T12:00:00Z');
     const dropped = await dropExpiredPartitions(db.pool, now, { months: 13, days: 0 });
     expect(dropped.map((p) => p.name)).toEqual(['cdrs_p202509']);
-    expect((await listPartitions(db.pool)).map((p) => p.name)).toEqual(['cdrs_p202510', 'cdrs_p202511', 'cdrs_p202512', 'cdrs_p202601']);
+    expect((await listPartitions(db.pool)).map((p) => p.name)).toEqual(['cdrs_p202510', 'cdrs_p202511', 'cdrs_p202512', 'cdrs_p202601', 'cdrs_p202602']);
     const left = await db.pool.query('SELECT id FROM cdrs');
     expect(left.rows).toEqual([{ id: '00000000-0000-4000-8000-000000000002' }]);
     expect(await dropExpiredPartitions(db.pool, now, { months: 13, days: 0 })).toEqual([]);

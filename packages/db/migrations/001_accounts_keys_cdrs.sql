@@ -39,8 +39,10 @@ CREATE TABLE cdrs (
   country       text,
   network       text,
   currency      text NOT NULL,
-  price         numeric(20, 8) NOT NULL,
-  total_price   numeric(20, 8) NOT NULL,
+  -- numeric without a typmod keeps the digits as imported (0.0125 stays 0.0125, not 0.01250000), so reports
+  -- write decimals exactly as received; the checks hold them to what the import format allows.
+  price         numeric NOT NULL CHECK (scale(price) <= 8 AND abs(price) < 1e12),
+  total_price   numeric NOT NULL CHECK (scale(total_price) <= 8 AND abs(total_price) < 1e12),
   parts         integer,
   client_ref    text,
   message_body  text,

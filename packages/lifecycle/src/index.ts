@@ -18,9 +18,11 @@ export async function runUntilSignal(logger: Logger, start: () => Promise<Stop>,
     stop = await start();
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start');
+    // Also straight to standard error: an asynchronous log line may not make it out before the exit.
+    process.stderr.write(`failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     logger.flush();
     process.exitCode = 1;
-    setTimeout(() => process.exit(1), 100).unref();
+    setTimeout(() => process.exit(1), 500).unref();
     return;
   }
   let stopping = false;

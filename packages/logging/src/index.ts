@@ -20,10 +20,14 @@ export const REDACTED_PATHS = [
   '*.download_url',
   'message_body',
   '*.message_body',
-  'from',
-  'to',
-  '*.from',
-  '*.to',
+  '*.*.message_body',
+  // Phone numbers appear in CDR records dumped while debugging; time ranges named from/to are left alone.
+  'record.from',
+  'record.to',
+  'cdr.from',
+  'cdr.to',
+  'row.from',
+  'row.to',
 ];
 
 export interface LoggerOptions {
