@@ -1,16 +1,19 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
+import type { ReportService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
 import { authenticate } from './plugins/authenticate';
 import { sendProblem } from './problem';
 import { accountsRoutes } from './routes/accounts.routes';
 import { healthRoutes } from './routes/health.routes';
+import { reportsRoutes } from './routes/reports.routes';
 
 /** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
 export interface ApiDependencies {
   logger: Logger;
   accounts: AccountsRepository;
   keys: ApiKeysRepository;
+  reports: ReportService;
 }
 
 /** Builds the HTTP API without listening, so tests can drive it with inject() or a real socket. */
@@ -31,6 +34,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     v1.decorateRequest('principal', null as never);
     v1.addHook('preHandler', authenticate(deps.keys));
     await v1.register(accountsRoutes, { accounts: deps.accounts });
+    await v1.register(reportsRoutes, { service: deps.reports });
   });
   return app;
 }

@@ -1,2 +1,2 @@
 export { buildApi, type ApiDependencies } from './app';
-export { runApi } from './run-api';
+export { createApi, runApi, type ApiInstance } from './run-api';

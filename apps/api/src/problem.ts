@@ -1,5 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { IdempotencyMismatchError } from '@cdr-reports/db';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError, type InvalidParam } from '@cdr-reports/domain';
+import { GoneError } from '@cdr-reports/reports';
 
 /** An RFC 9457 problem document. */
 export interface Problem {
@@ -29,7 +31,9 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof UnauthorizedError) return problem(401, 'unauthorized', 'Unauthorized', error.message);
   if (error instanceof ForbiddenError) return problem(403, 'forbidden', 'Forbidden', error.message);
   if (error instanceof NotFoundError) return problem(404, 'not-found', 'Not found', error.message);
+  if (error instanceof IdempotencyMismatchError) return problem(422, 'idempotency-key-reused', 'Idempotency-Key reused', error.message);
   if (error instanceof ConflictError) return problem(409, 'conflict', 'Conflict', error.message);
+  if (error instanceof GoneError) return problem(410, 'gone', 'Gone', error.message);
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
     const invalid = fastifyError.validation.map((v) => ({

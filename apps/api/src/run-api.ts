@@ -1,18 +1,55 @@
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
-import { AccountsRepository, ApiKeysRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { AccountsRepository, ApiKeysRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { ReportQueue, createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
+import { openReportStorage } from '@cdr-reports/object-store';
+import { ReportService } from '@cdr-reports/reports';
 import { buildApi } from './app';
 
-/** Starts the API on config.port and returns a function that stops it (drains requests, closes the pool). */
-export async function runApi(config: Config, logger: Logger): Promise<() => Promise<void>> {
+export interface ApiInstance {
+  app: FastifyInstance;
+  /** Drains requests, then closes every connection. */
+  close(): Promise<void>;
+}
+
+/** Builds the API with its real adapters (PostgreSQL, Redis, S3) from the configuration, without listening. */
+export async function createApi(config: Config, logger: Logger): Promise<ApiInstance> {
   await ensureDatabase(config.databaseUrl);
-  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-api' });
+  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-api', max: 20 });
   await migrate(pool);
-  const app = await buildApi({ logger, accounts: new AccountsRepository(pool), keys: new ApiKeysRepository(pool) });
-  await app.listen({ port: config.port, host: '0.0.0.0' });
+  const storage = await openReportStorage(config, logger);
+  const redis = createProducerConnection(config.redisUrl);
+  const queue = new ReportQueue(redis, config.queuePrefix);
+  const accounts = new AccountsRepository(pool);
+  const service = new ReportService({
+    reports: new ReportsRepository(pool),
+    accounts,
+    queue,
+    store: storage.store,
+    links: storage.links,
+    cdrRetention: config.cdrRetention,
+    logger,
+  });
+  const app = await buildApi({ logger, accounts, keys: new ApiKeysRepository(pool), reports: service });
+  return {
+    app,
+    async close() {
+      await app.close();
+      await queue.close();
+      redis.disconnect();
+      storage.close();
+      await pool.end();
+    },
+  };
+}
+
+/** Starts the API on config.port and returns a function that stops it. */
+export async function runApi(config: Config, logger: Logger): Promise<() => Promise<void>> {
+  const api = await createApi(config, logger);
+  await api.app.listen({ port: config.port, host: '0.0.0.0' });
   return async () => {
-    await app.close();
-    await pool.end();
-    logger.info('api stopped: in-flight requests drained, database pool closed');
+    await api.close();
+    logger.info('api stopped: in-flight requests drained, connections closed');
   };
 }

@@ -1,18 +1,20 @@
 import type { FastifyInstance } from 'fastify';
-import { buildApi } from '@cdr-reports/api';
+import { createApi, type ApiInstance } from '@cdr-reports/api';
 import { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
 import { createLogger } from '@cdr-reports/logging';
-import { createTestDatabase, type TestDatabase } from '@cdr-reports/testing';
+import { startTestServices, type TestDatabase, type TestServices } from '@cdr-reports/testing';
 
 describe('API authentication and account scoping', () => {
+  let services: TestServices;
   let db: TestDatabase;
+  let api: ApiInstance;
   let app: FastifyInstance;
   const key: Record<string, string> = {};
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    services = await startTestServices();
+    db = services.db;
     const accounts = new AccountsRepository(db.pool);
-    const keys = new ApiKeysRepository(db.pool);
     for (const [id, parentId] of [
       ['parent', undefined],
       ['child', 'parent'],
@@ -21,11 +23,12 @@ describe('API authentication and account scoping', () => {
     ] as const) {
       key[id] = (await accounts.create({ name: id, id, parentId })).apiKey;
     }
-    app = await buildApi({ logger: createLogger({ app: 'api-test', level: 'silent' }), accounts, keys });
+    api = await createApi(services.config(), createLogger({ app: 'api-test', level: 'silent' }));
+    app = api.app;
   });
   afterAll(async () => {
-    await app.close();
-    await db.drop();
+    await api.close();
+    await services.close();
   });
 
   const get = (url: string, authorization?: string) =>

@@ -1,2 +1,4 @@
-export { runWorker } from './run-worker';
+export { runWorker, type WorkerOptions } from './run-worker';
 export { processCdrRetention } from './processors/cdr-retention.processor';
+export { processGenerateReport, describeFailure } from './processors/generate-report.processor';
+export { processReportSweeper } from './processors/report-sweeper.processor';

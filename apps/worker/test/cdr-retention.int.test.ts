@@ -1,35 +1,38 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { ensurePartitions, listPartitions } from '@cdr-reports/cdr-store';
-import { parseConfig } from '@cdr-reports/config';
 import { JOBS, QUEUES, createWorkerConnection, upsertSchedules } from '@cdr-reports/jobs';
 import { createLogger } from '@cdr-reports/logging';
-import { createTestDatabase, TEST_REDIS_URL, uniqueQueuePrefix, type TestDatabase } from '@cdr-reports/testing';
+import { startTestServices, TEST_REDIS_URL, type TestDatabase, type TestServices } from '@cdr-reports/testing';
 import { runWorker } from '@cdr-reports/worker';
 
 describe('worker: scheduled CDR retention', () => {
+  let services: TestServices;
   let db: TestDatabase;
-  const prefix = uniqueQueuePrefix();
+  let prefix: string;
   const redis = createWorkerConnection(TEST_REDIS_URL);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
+    services = await startTestServices();
+    db = services.db;
+    prefix = services.prefix;
   });
   afterAll(async () => {
     const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
     await queue.obliterate({ force: true });
     await queue.close();
     await redis.quit();
-    await db.drop();
+    await services.close();
   });
 
-  it('registers the daily retention scheduler once, however often it is upserted', async () => {
+  it('registers each maintenance scheduler once, however often they are upserted', async () => {
     await upsertSchedules(redis, prefix);
     await upsertSchedules(redis, prefix);
     const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
     const schedulers = await queue.getJobSchedulers();
     await queue.close();
-    expect(schedulers).toHaveLength(1);
-    expect(schedulers[0]).toMatchObject({ key: 'cdr-retention', pattern: JOBS['cdr-retention'].schedule.pattern, tz: 'UTC' });
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['cdr-retention', 'report-sweeper']);
+    expect(schedulers.find((s) => s.key === 'cdr-retention')).toMatchObject({ pattern: JOBS['cdr-retention'].schedule.pattern, tz: 'UTC' });
+    expect(schedulers.find((s) => s.key === 'report-sweeper')).toMatchObject({ every: 60_000 });
   });
 
   it('drops the partitions past CDR_RETENTION when the job runs', async () => {
@@ -40,7 +43,7 @@ describe('worker: scheduled CDR retention', () => {
     await ensurePartitions(db.pool, recent, recent);
     expect(await listPartitions(db.pool)).toHaveLength(2);
 
-    const config = parseConfig({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, QUEUE_PREFIX: prefix, CDR_RETENTION: '13 months' });
+    const config = services.config({ CDR_RETENTION: '13 months' });
     const stop = await runWorker(config, createLogger({ app: 'worker-test', level: 'silent' }));
     const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
     const eventsConnection = createWorkerConnection(TEST_REDIS_URL);

@@ -17,6 +17,11 @@ export interface Config {
   s3Endpoint: string | undefined;
   s3Bucket: string;
   s3Region: string;
+  /**
+   * The S3 address that download links point at, when callers reach S3 by another name than the apps do
+   * (docker compose: the apps use http://minio:9000, browsers http://localhost:9000). Default: the S3 endpoint.
+   */
+  s3PublicEndpoint: string | undefined;
   /** Credentials for S3_ENDPOINT; unset falls back to the AWS SDK's default provider chain. */
   s3AccessKeyId: string | undefined;
   s3SecretAccessKey: string | undefined;
@@ -30,6 +35,15 @@ export interface Config {
   /** Networks (CIDR) that callbacks may reach although private; for on-premises receivers and tests. */
   callbackAllowedNetworks: string[];
   logLevel: LogLevel;
+  /** zlib level (1-9) of report files; 4 is about gzip -6's size at a third more speed. */
+  reportCompressionLevel: number;
+  /** Reports one worker process builds at once; compression uses about one core per report. */
+  reportWorkerConcurrency: number;
+  /**
+   * How long a job's lock lasts unless renewed (milliseconds). A killed worker's job is taken over by another
+   * worker after about this long; too short a lock makes jobs stall under load.
+   */
+  jobLockMs: number;
 }
 
 export type Environment = Record<string, string | undefined>;
@@ -78,6 +92,17 @@ export function parseConfig(env: Environment): Config {
 
   const s3Endpoint = optional('S3_ENDPOINT');
   if (s3Endpoint !== undefined) url('S3_ENDPOINT', s3Endpoint, ['http:', 'https:']);
+  const s3PublicEndpoint = optional('S3_PUBLIC_ENDPOINT');
+  if (s3PublicEndpoint !== undefined) url('S3_PUBLIC_ENDPOINT', s3PublicEndpoint, ['http:', 'https:']);
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const value = read(name, String(fallback));
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+      problems.push(`${name}: must be a whole number from ${min} to ${max}, got "${value}"`);
+      return fallback;
+    }
+    return parsed;
+  };
 
   const ttlText = read('REPORT_TTL', '72h');
   const reportTtlMs = parseDuration(ttlText);
@@ -85,6 +110,12 @@ export function parseConfig(env: Environment): Config {
     problems.push(`REPORT_TTL: must be a duration like 90s, 15m or 72h, got "${ttlText}"`);
   } else if (reportTtlMs > 7 * 86_400_000) {
     problems.push(`REPORT_TTL: at most 7 days (the longest a presigned S3 link can live), got "${ttlText}"`);
+  }
+
+  const lockText = read('JOB_LOCK_DURATION', '30s');
+  const jobLockMs = parseDuration(lockText);
+  if (jobLockMs === undefined || jobLockMs < 1_000) {
+    problems.push(`JOB_LOCK_DURATION: must be a duration of at least 1s, like 30s, got "${lockText}"`);
   }
 
   const retentionText = read('CDR_RETENTION', '13 months');
@@ -128,6 +159,7 @@ export function parseConfig(env: Environment): Config {
     s3Endpoint,
     s3Bucket,
     s3Region: read('S3_REGION', 'us-east-1'),
+    s3PublicEndpoint,
     s3AccessKeyId: optional('S3_ACCESS_KEY_ID'),
     s3SecretAccessKey: optional('S3_SECRET_ACCESS_KEY'),
     embeddedS3Port: port('EMBEDDED_S3_PORT', 4569),
@@ -136,6 +168,9 @@ export function parseConfig(env: Environment): Config {
     cdrRetention: cdrRetention ?? { months: 13, days: 0 },
     callbackAllowedNetworks: networks,
     logLevel,
+    reportCompressionLevel: integer('REPORT_COMPRESSION_LEVEL', 4, 1, 9),
+    reportWorkerConcurrency: integer('REPORT_WORKER_CONCURRENCY', 2, 1, 64),
+    jobLockMs: jobLockMs ?? 30_000,
   };
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');

@@ -9,3 +9,11 @@ export {
   type NewAccount,
   type Principal,
 } from './accounts.repository';
+export {
+  ReportsRepository,
+  IdempotencyMismatchError,
+  IDEMPOTENCY_WINDOW_HOURS,
+  type NewReport,
+  type ReportListFilter,
+  type CompletedReport,
+} from './reports.repository';

@@ -1,2 +1,6 @@
 export * from './cdr-columns';
 export * from './errors';
+export * from './cdr-record.validate';
+export * from './report.types';
+export * from './report-request.validate';
+export * from './report.record';

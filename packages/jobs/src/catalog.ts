@@ -5,29 +5,68 @@ import type { JobsOptions } from 'bullmq';
  * Never rename one; add a new one and drain the old.
  */
 export const QUEUES = {
-  /** Maintenance jobs run by the worker on schedules: CDR retention, later the report sweeper. */
+  /** One job per report: stream its CDRs into a compressed CSV on S3. */
+  reports: 'reports',
+  /** Maintenance jobs run by the worker on schedules: CDR retention, the report sweeper. */
   maintenance: 'maintenance',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
 
-/** Every job: its queue, the payload it carries (ids, never entities), and its retry policy. */
+export interface JobSchedule {
+  /** Cron pattern, with `tz`. */
+  pattern?: string;
+  tz?: string;
+  /** Or a fixed interval in milliseconds. */
+  every?: number;
+}
+
+/** Every job: its queue, its retry policy, and a schedule for the periodic ones. */
 export const JOBS = {
+  'generate-report': {
+    queue: QUEUES.reports,
+    // jobId is the report id, so a report is enqueued at most once while its job exists.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 86_400, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  },
   'cdr-retention': {
     queue: QUEUES.maintenance,
     options: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 100, removeOnFail: 500 },
     /** Daily at 03:15 UTC: drops CDR partitions past CDR_RETENTION. */
-    schedule: { pattern: '15 3 * * *', tz: 'UTC' },
+    schedule: { pattern: '15 3 * * *', tz: 'UTC' } as JobSchedule,
   },
-} as const satisfies Record<string, { queue: QueueName; options: JobsOptions; schedule?: { pattern: string; tz: string } }>;
+  'report-sweeper': {
+    queue: QUEUES.maintenance,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 500 },
+    /** Every minute: deletes files past expires_at, recovers reports whose job was lost. */
+    schedule: { every: 60_000 } as JobSchedule,
+  },
+} as const satisfies Record<string, { queue: QueueName; options: JobsOptions; schedule?: JobSchedule }>;
 
 export type JobName = keyof typeof JOBS;
 
-/** Payload of every job, checked again by the consumer: a job may have been enqueued by the previous deploy. */
+/** Payload of every job: ids, never entities. */
 export interface JobPayloads {
+  'generate-report': { reportId: string };
   'cdr-retention': Record<string, never>;
+  'report-sweeper': Record<string, never>;
 }
 
 export function isJobName(name: string): name is JobName {
   return Object.prototype.hasOwnProperty.call(JOBS, name);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Checks a generate-report payload at runtime: a job may have been enqueued by another deploy.
+ * Returns undefined for a payload no retry can fix.
+ */
+export function parseGenerateReportPayload(data: unknown): JobPayloads['generate-report'] | undefined {
+  const reportId = (data as { reportId?: unknown } | null)?.reportId;
+  return typeof reportId === 'string' && UUID.test(reportId) ? { reportId } : undefined;
 }

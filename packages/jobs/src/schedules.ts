@@ -12,7 +12,7 @@ export async function upsertSchedules(connection: Redis, prefix: string): Promis
     if (!('schedule' in job)) continue;
     const queue = new Queue(job.queue, { connection, prefix });
     try {
-      await queue.upsertJobScheduler(name, { pattern: job.schedule.pattern, tz: job.schedule.tz }, { name, data: {}, opts: job.options });
+      await queue.upsertJobScheduler(name, { ...job.schedule }, { name, data: {}, opts: job.options });
     } finally {
       await queue.close();
     }

@@ -26,7 +26,7 @@ export async function openReportStorage(config: Config, logger: Logger): Promise
     config.s3AccessKeyId && config.s3SecretAccessKey
       ? { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey }
       : embedded
-        ? EMBEDDED_S3_CREDENTIALS
+        ? { ...EMBEDDED_S3_CREDENTIALS }
         : undefined;
   const client = createS3Client({ endpoint, region: config.s3Region, credentials });
   const linkClient = config.s3PublicEndpoint

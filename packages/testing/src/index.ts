@@ -1,3 +1,5 @@
 export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './database';
 export { uniqueQueuePrefix, TEST_REDIS_URL } from './redis';
 export { waitFor } from './wait';
+export { startTestS3, type TestS3 } from './s3';
+export { startTestServices, type TestServices } from './services';

@@ -15,7 +15,6 @@ import type { Command } from './command';
 const CLI_MAIN = path.join(__dirname, '..', 'main.ts');
 
 const APPS = ['api', 'worker', 'notifier'] as const;
-type AppName = (typeof APPS)[number];
 
 const USAGE = `cli start api|worker|notifier|s3|all
     api       the HTTP API on PORT

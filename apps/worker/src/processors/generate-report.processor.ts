@@ -1,0 +1,114 @@
+import { UnrecoverableError, type Job } from 'bullmq';
+import type { AccountsRepository, ReportsRepository } from '@cdr-reports/db';
+import type { ReportError } from '@cdr-reports/domain';
+import { exportReport, type ExportDependencies } from '@cdr-reports/export';
+import { parseGenerateReportPayload } from '@cdr-reports/jobs';
+import type { Logger } from '@cdr-reports/logging';
+
+export interface GenerateReportDependencies {
+  reports: ReportsRepository;
+  accounts: AccountsRepository;
+  export: ExportDependencies;
+  /** How long a finished file can be downloaded, in milliseconds. */
+  reportTtlMs: number;
+  logger: Logger;
+  /** How often the worker looks for an abort (DELETE) while it works. Default 1 s. */
+  abortPollMs?: number;
+}
+
+export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted'; status?: string };
+
+/**
+ * Builds one report. Idempotent: a re-run (retry, stall, redeploy) starts the file again from scratch and
+ * replaces the object whole; the report reads SUCCESS only once the complete file is stored.
+ */
+export async function processGenerateReport(deps: GenerateReportDependencies, job: Job): Promise<GenerateReportResult> {
+  const payload = parseGenerateReportPayload(job.data);
+  if (!payload) throw new UnrecoverableError(`invalid generate-report payload: ${JSON.stringify(job.data).slice(0, 200)}`);
+  const { reportId } = payload;
+  const log = deps.logger.child({ report_id: reportId, job_id: job.id, attempt: job.attemptsMade + 1 });
+
+  const report = await deps.reports.startProcessing(reportId);
+  if (!report) {
+    log.info('report is no longer pending or processing; nothing to do');
+    return { outcome: 'skipped' };
+  }
+  const { request } = report;
+  const accountIds = request.include_subaccounts
+    ? (await deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id)
+    : [request.account_id];
+
+  const controller = new AbortController();
+  const poll = setInterval(() => {
+    deps.reports.find(reportId).then(
+      (current) => {
+        if (current && current.status !== 'PROCESSING') controller.abort();
+      },
+      () => undefined,
+    );
+  }, deps.abortPollMs ?? 1_000);
+
+  const started = Date.now();
+  try {
+    const result = await exportReport(deps.export, {
+      reportId,
+      request,
+      accountIds,
+      signal: controller.signal,
+      onProgress: async (progress) => {
+        const status = await deps.reports.recordProgress(reportId, progress.items, progress.percent);
+        if (status !== 'PROCESSING') controller.abort();
+        await job.updateProgress(progress).catch(() => undefined);
+      },
+    });
+    const endTime = new Date();
+    const completed = await deps.reports.complete(reportId, {
+      ...result,
+      endTime,
+      expiresAt: new Date(endTime.getTime() + deps.reportTtlMs),
+    });
+    if (!completed) {
+      // Aborted between the upload and now: the file must not outlive the report.
+      await deps.export.store.delete(result.fileKey);
+      log.info('report was aborted as it finished; file deleted');
+      return { outcome: 'aborted' };
+    }
+    const seconds = (Date.now() - started) / 1000;
+    log.info({ items: result.itemsCount, bytes: result.file.size_bytes, seconds, rows_per_second: Math.round(result.itemsCount / seconds) }, 'report finished');
+    return { outcome: 'success', items: result.itemsCount };
+  } catch (error) {
+    if (controller.signal.aborted) {
+      log.info('report aborted; upload cancelled, no file left');
+      return { outcome: 'aborted' };
+    }
+    const reason = describeFailure(error);
+    const lastAttempt = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (lastAttempt) {
+      await deps.reports.fail(reportId, reason);
+      log.error({ err: error, code: reason.code }, 'report failed');
+    } else {
+      log.warn({ err: error, code: reason.code }, 'report attempt failed; it will be retried');
+    }
+    throw error;
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** A failure in terms a user can act on: what went wrong and whether asking again may help. */
+export function describeFailure(error: unknown): ReportError {
+  const code = (error as { code?: string }).code;
+  const name = (error as { name?: string }).name ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === '22023' || /time zone/i.test(message)) {
+    return { code: 'INVALID_REQUEST', message: `the database rejected the request: ${message}` };
+  }
+  if (code?.startsWith('08') || code === 'ECONNREFUSED' || code === '57P01' || /Connection terminated/i.test(message)) {
+    return { code: 'DATABASE_UNAVAILABLE', message: 'the CDR store could not be read; create the report again later' };
+  }
+  if (/S3|bucket|Upload|socket|ECONNRESET|ETIMEDOUT/i.test(`${name} ${message}`)) {
+    return { code: 'STORAGE_UNAVAILABLE', message: 'the report file could not be stored; create the report again later' };
+  }
+  if (name === 'ExportIntegrityError') return { code: 'INTEGRITY_CHECK_FAILED', message };
+  return { code: 'EXPORT_FAILED', message: `the report could not be built: ${message.slice(0, 300)}` };
+}

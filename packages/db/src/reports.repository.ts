@@ -1,0 +1,277 @@
+import { ConflictError, type ReportError, type ReportFile, type ReportRecord, type ReportRequest, type ReportStatus, type ReportSummary } from '@cdr-reports/domain';
+import type { Pool } from './pool';
+
+/** The same Idempotency-Key was used with a different request body: 422. */
+export class IdempotencyMismatchError extends ConflictError {
+  override name = 'IdempotencyMismatchError';
+}
+
+/** How long an Idempotency-Key binds its report. */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
+
+interface ReportRow {
+  id: string;
+  account_id: string;
+  requested_by: string;
+  request: ReportRequest;
+  status: ReportStatus;
+  receive_time: Date;
+  start_time: Date | null;
+  end_time: Date | null;
+  items_count: string | null;
+  progress_items: string | null;
+  progress_percent: string | null;
+  summary: ReportSummary | null;
+  file_key: string | null;
+  file_name: string | null;
+  file_size: string | null;
+  content_type: string | null;
+  expires_at: Date | null;
+  file_deleted_at: Date | null;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: number;
+}
+
+const num = (value: string | null): number | null => (value === null ? null : Number(value));
+
+function toRecord(row: ReportRow): ReportRecord {
+  const file: ReportFile | null =
+    row.file_name === null ? null : { name: row.file_name, size_bytes: Number(row.file_size), content_type: row.content_type ?? '' };
+  const error: ReportError | null = row.error_code === null ? null : { code: row.error_code, message: row.error_message ?? '' };
+  return {
+    id: row.id,
+    accountId: row.account_id,
+    requestedBy: row.requested_by,
+    request: row.request,
+    status: row.status,
+    receiveTime: row.receive_time,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    itemsCount: num(row.items_count),
+    progressItems: num(row.progress_items),
+    progressPercent: num(row.progress_percent),
+    summary: row.summary,
+    fileKey: row.file_key,
+    file,
+    expiresAt: row.expires_at,
+    fileDeletedAt: row.file_deleted_at,
+    error,
+    attempts: row.attempts,
+  };
+}
+
+export interface NewReport {
+  id: string;
+  requestedBy: string;
+  request: ReportRequest;
+  /** Idempotency-Key header and the hash of the request body it came with. */
+  idempotency?: { key: string; requestHash: string };
+}
+
+export interface ReportListFilter {
+  /** Accounts whose reports are listed (the caller's own and its descendants). */
+  accountIds: string[];
+  status?: ReportStatus;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** Keyset cursor: list reports older than this report (by receive_time, then id), exact to the microsecond. */
+  beforeId?: string;
+  limit: number;
+}
+
+export interface CompletedReport {
+  itemsCount: number;
+  summary: ReportSummary;
+  fileKey: string;
+  file: ReportFile;
+  endTime: Date;
+  expiresAt: Date;
+}
+
+const COLUMNS = `id, account_id, requested_by, request, status, receive_time, start_time, end_time, items_count,
+  progress_items, progress_percent, summary, file_key, file_name, file_size, content_type, expires_at,
+  file_deleted_at, error_code, error_message, attempts`;
+
+export class ReportsRepository {
+  constructor(private readonly pool: Pool) {}
+
+  /**
+   * Records a new report, or returns the report an earlier request with the same Idempotency-Key made
+   * (`created: false`). A key reused within 24 h with another body is an IdempotencyMismatchError.
+   */
+  async create(input: NewReport): Promise<{ report: ReportRecord; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN');
+        if (input.idempotency) {
+          const existing = await client.query<{ request_hash: string; report_id: string; fresh: boolean }>(
+            `SELECT request_hash, report_id, created_at > now() - make_interval(hours => $3) AS fresh
+             FROM report_idempotency_keys WHERE account_id = $1 AND key = $2 FOR UPDATE`,
+            [input.requestedBy, input.idempotency.key, IDEMPOTENCY_WINDOW_HOURS],
+          );
+          const row = existing.rows[0];
+          if (row?.fresh) {
+            await client.query('COMMIT');
+            if (row.request_hash !== input.idempotency.requestHash) {
+              throw new IdempotencyMismatchError('this Idempotency-Key was used with a different request body in the last 24 hours');
+            }
+            const report = await this.find(row.report_id);
+            if (!report) throw new Error(`report ${row.report_id} of an idempotency key is missing`);
+            return { report, created: false };
+          }
+          if (row) await client.query('DELETE FROM report_idempotency_keys WHERE account_id = $1 AND key = $2', [input.requestedBy, input.idempotency.key]);
+        }
+        const inserted = await client.query<ReportRow>(
+          `INSERT INTO reports (id, account_id, requested_by, product, request) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+          [input.id, input.request.account_id, input.requestedBy, input.request.product, input.request],
+        );
+        if (input.idempotency) {
+          await client.query('INSERT INTO report_idempotency_keys (account_id, key, request_hash, report_id) VALUES ($1, $2, $3, $4)', [
+            input.requestedBy,
+            input.idempotency.key,
+            input.idempotency.requestHash,
+            input.id,
+          ]);
+        }
+        await client.query('COMMIT');
+        return { report: toRecord(inserted.rows[0]!), created: true };
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        // Two requests with the same new key raced; the loser reads the winner's report on the next turn.
+        if ((error as { code?: string }).code === '23505' && input.idempotency && attempt < 3) continue;
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  async find(id: string): Promise<ReportRecord | undefined> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    const result = await this.pool.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE id = $1`, [id]);
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** Newest first. Filtering by status uses the stored status (EXPIRED is set by the sweeper or DELETE). */
+  async list(filter: ReportListFilter): Promise<ReportRecord[]> {
+    const result = await this.pool.query<ReportRow>(
+      `SELECT ${COLUMNS} FROM reports
+       WHERE account_id = ANY($1)
+         AND ($2::text IS NULL OR status = $2)
+         AND ($3::timestamptz IS NULL OR receive_time >= $3)
+         AND ($4::timestamptz IS NULL OR receive_time < $4)
+         AND ($5::uuid IS NULL OR (receive_time, id) < (SELECT r.receive_time, r.id FROM reports r WHERE r.id = $5::uuid))
+       ORDER BY receive_time DESC, id DESC
+       LIMIT $6`,
+      [
+        filter.accountIds,
+        filter.status ?? null,
+        filter.createdAfter ?? null,
+        filter.createdBefore ?? null,
+        filter.beforeId ?? null,
+        filter.limit,
+      ],
+    );
+    return result.rows.map(toRecord);
+  }
+
+  /** Moves a PENDING (or re-run PROCESSING) report to PROCESSING; undefined when it is already terminal. */
+  async startProcessing(id: string): Promise<ReportRecord | undefined> {
+    const result = await this.pool.query<ReportRow>(
+      `UPDATE reports SET status = 'PROCESSING', start_time = COALESCE(start_time, now()), attempts = attempts + 1,
+         progress_items = 0, progress_percent = 0, updated_at = now()
+       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+  }
+
+  /** Records progress; returns the current status so the worker notices an abort. */
+  async recordProgress(id: string, items: number, percent: number): Promise<ReportStatus | undefined> {
+    const result = await this.pool.query<{ status: ReportStatus }>(
+      `UPDATE reports SET progress_items = CASE WHEN status = 'PROCESSING' THEN $2 ELSE progress_items END,
+         progress_percent = CASE WHEN status = 'PROCESSING' THEN $3 ELSE progress_percent END,
+         updated_at = now()
+       WHERE id = $1 RETURNING status`,
+      [id, items, Math.min(100, Math.max(0, Math.round(percent * 100) / 100))],
+    );
+    return result.rows[0]?.status;
+  }
+
+  /** PROCESSING -> SUCCESS; false when the report left PROCESSING meanwhile (aborted). */
+  async complete(id: string, done: CompletedReport): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE reports SET status = 'SUCCESS', items_count = $2, summary = $3, file_key = $4, file_name = $5, file_size = $6,
+         content_type = $7, end_time = $8, expires_at = $9, progress_items = $2, progress_percent = 100,
+         error_code = NULL, error_message = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'PROCESSING'`,
+      [id, done.itemsCount, done.summary, done.fileKey, done.file.name, done.file.size_bytes, done.file.content_type, done.endTime, done.expiresAt],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** PENDING or PROCESSING -> FAILED with a reason; false when it was already terminal. */
+  async fail(id: string, error: ReportError): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE reports SET status = 'FAILED', error_code = $2, error_message = $3, end_time = now(), updated_at = now()
+       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')`,
+      [id, error.code, error.message],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** PENDING or PROCESSING -> ABORTED; false when it was already terminal. */
+  async abort(id: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE reports SET status = 'ABORTED', end_time = now(), updated_at = now()
+       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')`,
+      [id],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** SUCCESS -> EXPIRED now (the caller deleted the file, or is about to). */
+  async expireNow(id: string): Promise<boolean> {
+    const result = await this.pool.query(
+      `UPDATE reports SET status = 'EXPIRED', expires_at = LEAST(expires_at, now()), updated_at = now()
+       WHERE id = $1 AND status IN ('SUCCESS', 'EXPIRED')`,
+      [id],
+    );
+    return result.rowCount === 1;
+  }
+
+  /** Reports whose file is past expires_at and not deleted yet, oldest first. */
+  async filesToDelete(now: Date, limit: number): Promise<ReportRecord[]> {
+    const result = await this.pool.query<ReportRow>(
+      `SELECT ${COLUMNS} FROM reports WHERE file_key IS NOT NULL AND file_deleted_at IS NULL AND expires_at <= $1
+       ORDER BY expires_at LIMIT $2`,
+      [now, limit],
+    );
+    return result.rows.map(toRecord);
+  }
+
+  /** Records that the file is gone; a SUCCESS report becomes EXPIRED. */
+  async markFileDeleted(id: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE reports SET file_deleted_at = now(), status = CASE WHEN status = 'SUCCESS' THEN 'EXPIRED' ELSE status END, updated_at = now()
+       WHERE id = $1`,
+      [id],
+    );
+  }
+
+  /** Reports not terminal and not touched since `before`: candidates for a lost job. */
+  async staleOpenReports(before: Date, limit: number): Promise<ReportRecord[]> {
+    const result = await this.pool.query<ReportRow>(
+      `SELECT ${COLUMNS} FROM reports WHERE status IN ('PENDING', 'PROCESSING') AND updated_at < $1 ORDER BY updated_at LIMIT $2`,
+      [before, limit],
+    );
+    return result.rows.map(toRecord);
+  }
+
+  /** Marks a report as looked at (by the sweeper), so it is not examined again at once. */
+  async touch(id: string): Promise<void> {
+    await this.pool.query('UPDATE reports SET updated_at = now() WHERE id = $1', [id]);
+  }
+}

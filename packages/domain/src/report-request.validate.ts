@@ -1,0 +1,230 @@
+/**
+ * Validation of a report request body, as a pure function: every problem is collected and named by field,
+ * and a valid body comes back as a ReportRequest with the defaults filled in.
+ */
+import { CDR_COLUMN_NAMES, DIRECTIONS, PRODUCTS, statusesFor, type Direction, type Product } from './cdr-columns';
+import { parseRfc3339 } from './cdr-record.validate';
+import { ValidationError, type InvalidParam } from './errors';
+import { COMPRESSIONS, type Compression, type ReportRequest } from './report.types';
+
+export interface ReportRequestContext {
+  /** The account the API key acts for: the default account_id. */
+  principalAccountId: string;
+  /** Now, for the retention limit. */
+  now: Date;
+  /** The oldest date_start allowed (now minus CDR_RETENTION). */
+  oldestDateStart: Date;
+}
+
+const KNOWN_FIELDS = new Set([
+  'product',
+  'account_id',
+  'include_subaccounts',
+  'date_start',
+  'date_end',
+  'direction',
+  'status',
+  'from',
+  'to',
+  'country',
+  'network',
+  'hangup_cause',
+  'client_ref',
+  'min_duration',
+  'fields',
+  'include_message',
+  'timezone',
+  'compression',
+  'callback_url',
+]);
+
+/** The longest time range one report may cover. */
+export const MAX_REPORT_SPAN_MONTHS = 13;
+
+const DEFAULT_FIELDS = CDR_COLUMN_NAMES.filter((name) => name !== 'message_body');
+const ADDRESS_FILTER = /^[A-Za-z0-9+ ]{1,32}\*?$/;
+const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** True when `zone` is an IANA time zone name this runtime knows. */
+export function isTimeZone(zone: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(zone)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `date` plus whole calendar months, in UTC. */
+function addMonths(date: Date, months: number): Date {
+  const result = new Date(date.getTime());
+  result.setUTCMonth(result.getUTCMonth() + months);
+  return result;
+}
+
+/**
+ * Validates a report request body. Throws ValidationError listing every invalid field; returns the request
+ * with defaults filled in otherwise. Authorization (may the caller report on account_id?) is the caller's.
+ */
+export function parseReportRequest(body: unknown, context: ReportRequestContext): ReportRequest {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ValidationError([{ name: 'body', reason: 'must be a JSON object' }]);
+  }
+  const input = body as Record<string, unknown>;
+  const problems: InvalidParam[] = [];
+  const bad = (name: string, reason: string) => problems.push({ name, reason });
+
+  for (const key of Object.keys(input)) {
+    if (!KNOWN_FIELDS.has(key)) bad(key, 'unknown field');
+  }
+
+  const string = (name: string, options: { pattern?: RegExp; rule?: string; max?: number } = {}): string | undefined => {
+    const value = input[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') return void bad(name, 'must be a string');
+    if (value.length === 0) return void bad(name, 'must not be empty');
+    if (options.max !== undefined && value.length > options.max) return void bad(name, `must be at most ${options.max} characters`);
+    if (options.pattern && !options.pattern.test(value)) return void bad(name, options.rule ?? 'has an invalid format');
+    return value;
+  };
+  const boolean = (name: string, fallback: boolean): boolean => {
+    const value = input[name];
+    if (value === undefined || value === null) return fallback;
+    if (typeof value !== 'boolean') {
+      bad(name, 'must be true or false');
+      return fallback;
+    }
+    return value;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+    const value = input[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string' || !allowed.includes(value as T)) return void bad(name, `must be one of ${allowed.join(', ')}`);
+    return value as T;
+  };
+
+  // product
+  let product: Product | undefined;
+  if (input.product === undefined || input.product === null) bad('product', `is required: one of ${PRODUCTS.join(', ')}`);
+  else product = oneOf('product', PRODUCTS);
+
+  const accountId =
+    string('account_id', { pattern: ACCOUNT_ID, rule: 'must be an account id (letters, digits, "_", ".", "-")', max: 64 }) ??
+    context.principalAccountId;
+  const includeSubaccounts = boolean('include_subaccounts', false);
+
+  // date_start, date_end
+  const date = (name: string) => {
+    const value = input[name];
+    if (value === undefined || value === null) return void bad(name, 'is required: an RFC 3339 timestamp like 2026-03-01T00:00:00Z');
+    if (typeof value !== 'string') return void bad(name, 'must be an RFC 3339 timestamp string');
+    const instant = parseRfc3339(value);
+    if (!instant) return void bad(name, `"${value.slice(0, 40)}" is not an RFC 3339 timestamp with an offset, like 2026-03-01T00:00:00Z`);
+    return { text: value, ms: instant.epochMs + instant.micros / 1000 };
+  };
+  const start = date('date_start');
+  const end = date('date_end');
+  if (start && end) {
+    if (start.ms >= end.ms) bad('date_end', 'must be after date_start');
+    else if (end.ms > addMonths(new Date(start.ms), MAX_REPORT_SPAN_MONTHS).getTime()) {
+      bad('date_end', `the time range may span at most ${MAX_REPORT_SPAN_MONTHS} months`);
+    }
+  }
+  if (start && start.ms < context.oldestDateStart.getTime()) {
+    bad('date_start', `records are kept until ${context.oldestDateStart.toISOString()} at the oldest (CDR retention); start on or after it`);
+  }
+
+  const direction = oneOf<Direction>('direction', DIRECTIONS);
+
+  // status: one value or an array of values valid for the product
+  let status: string[] | undefined;
+  if (input.status !== undefined && input.status !== null) {
+    const values = Array.isArray(input.status) ? input.status : [input.status];
+    if (values.length === 0) bad('status', 'must not be an empty list');
+    else if (!values.every((v): v is string => typeof v === 'string')) bad('status', 'must be a string or a list of strings');
+    else if (product) {
+      const allowed = statusesFor(product);
+      const invalid = values.filter((v) => !allowed.includes(v));
+      if (invalid.length > 0) bad('status', `${invalid.map((v) => `"${v}"`).join(', ')} not valid for ${product}: use ${allowed.join(', ')}`);
+      else if (new Set(values).size !== values.length) bad('status', 'lists a value twice');
+      else status = values;
+    }
+  }
+
+  const addressRule = 'must be a number or sender id (letters, digits, "+", spaces; up to 32), optionally ending with * for a prefix';
+  const from = string('from', { pattern: ADDRESS_FILTER, rule: addressRule });
+  const to = string('to', { pattern: ADDRESS_FILTER, rule: addressRule });
+  const country = string('country', { pattern: /^[A-Z]{2}$/, rule: 'must be an ISO 3166-1 alpha-2 code like GB' });
+  const network = string('network', { max: 64 });
+  const hangupCause = string('hangup_cause', { max: 64 });
+  const clientRef = string('client_ref', { max: 256 });
+
+  let minDuration: number | undefined;
+  if (input.min_duration !== undefined && input.min_duration !== null) {
+    if (typeof input.min_duration !== 'number' || !Number.isInteger(input.min_duration) || input.min_duration < 0 || input.min_duration > 2_147_483_647) {
+      bad('min_duration', 'must be a whole number of seconds >= 0');
+    } else minDuration = input.min_duration;
+  }
+
+  const includeMessage = boolean('include_message', false);
+
+  // fields
+  let fields = includeMessage ? [...CDR_COLUMN_NAMES] : [...DEFAULT_FIELDS];
+  if (input.fields !== undefined && input.fields !== null) {
+    if (!Array.isArray(input.fields) || input.fields.length === 0 || !input.fields.every((f) => typeof f === 'string')) {
+      bad('fields', 'must be a non-empty list of column names');
+    } else {
+      const names = input.fields as string[];
+      const unknown = names.filter((f) => !CDR_COLUMN_NAMES.includes(f));
+      const repeated = names.filter((f, i) => names.indexOf(f) !== i);
+      if (unknown.length > 0) bad('fields', `unknown column(s) ${unknown.map((f) => `"${f}"`).join(', ')}; columns are ${CDR_COLUMN_NAMES.join(', ')}`);
+      if (repeated.length > 0) bad('fields', `repeated column(s) ${[...new Set(repeated)].map((f) => `"${f}"`).join(', ')}`);
+      if (includeMessage && !names.includes('message_body')) {
+        bad('include_message', 'applies only when fields is absent; list message_body in fields instead');
+      }
+      fields = names;
+    }
+  }
+
+  const timezoneValue = input.timezone;
+  let timezone = 'UTC';
+  if (timezoneValue !== undefined && timezoneValue !== null) {
+    if (typeof timezoneValue !== 'string' || !isTimeZone(timezoneValue)) bad('timezone', 'must be an IANA time zone like UTC or Europe/Paris');
+    else timezone = timezoneValue;
+  }
+
+  const compression: Compression = oneOf('compression', COMPRESSIONS) ?? 'gzip';
+
+  let callbackUrl: string | undefined;
+  const callback = string('callback_url', { max: 2048 });
+  if (callback !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(callback);
+    } catch {
+      bad('callback_url', 'must be an absolute http(s) URL');
+    }
+    if (url && url.protocol !== 'http:' && url.protocol !== 'https:') bad('callback_url', 'must use http or https');
+    else if (url) callbackUrl = callback;
+  }
+
+  if (problems.length > 0) throw new ValidationError(problems);
+  const request: ReportRequest = {
+    product: product!,
+    account_id: accountId,
+    include_subaccounts: includeSubaccounts,
+    date_start: start!.text,
+    date_end: end!.text,
+    fields,
+    include_message: includeMessage,
+    timezone,
+    compression,
+  };
+  // Optional filters are present only when given, so the echo shows exactly what filters apply.
+  const optional = { direction, status, from, to, country, network, hangup_cause: hangupCause, client_ref: clientRef, min_duration: minDuration, callback_url: callbackUrl };
+  for (const [key, value] of Object.entries(optional)) {
+    if (value !== undefined) (request as unknown as Record<string, unknown>)[key] = value;
+  }
+  return request;
+}

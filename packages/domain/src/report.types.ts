@@ -1,0 +1,63 @@
+import type { Direction, Product } from './cdr-columns';
+
+export const REPORT_STATUSES = ['PENDING', 'PROCESSING', 'SUCCESS', 'FAILED', 'ABORTED', 'EXPIRED'] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
+
+/** Statuses a report never leaves (but for SUCCESS -> EXPIRED, which time does). */
+export const TERMINAL_STATUSES: readonly ReportStatus[] = ['SUCCESS', 'FAILED', 'ABORTED', 'EXPIRED'];
+
+export const COMPRESSIONS = ['gzip', 'zip'] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+/**
+ * A report request after validation, with every default filled in. It is stored as it is and echoed in the
+ * report resource, so what the caller reads back is exactly what the worker exported.
+ */
+export interface ReportRequest {
+  product: Product;
+  account_id: string;
+  include_subaccounts: boolean;
+  /** RFC 3339, inclusive, on start_time. */
+  date_start: string;
+  /** RFC 3339, exclusive, on start_time. */
+  date_end: string;
+  direction?: Direction;
+  status?: string[];
+  /** Exact value, or a prefix when it ends with `*`. */
+  from?: string;
+  to?: string;
+  country?: string;
+  network?: string;
+  hangup_cause?: string;
+  client_ref?: string;
+  min_duration?: number;
+  /** The columns written, in order. */
+  fields: string[];
+  include_message: boolean;
+  /** IANA zone the file's timestamps are written in. */
+  timezone: string;
+  compression: Compression;
+  callback_url?: string;
+}
+
+/** What a SUCCESS report sums up: exactly the rows of its file. */
+export interface ReportSummary {
+  records: number;
+  duration_seconds: number;
+  billsec_seconds: number;
+  /** Per currency, exact decimal strings. */
+  total_price: Record<string, string>;
+  /** Record count per status. */
+  status: Record<string, number>;
+}
+
+export interface ReportFile {
+  name: string;
+  size_bytes: number;
+  content_type: string;
+}
+
+export interface ReportError {
+  code: string;
+  message: string;
+}

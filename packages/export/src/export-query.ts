@@ -1,0 +1,107 @@
+/**
+ * The SQL of a report: PostgreSQL renders the CSV itself (COPY ... TO STDOUT), which is several times
+ * cheaper than building row objects in JavaScript. Column choice, time zone, formula escaping and exact
+ * decimals are all expressed here. COPY takes no bind parameters, so every value is inlined through
+ * `literal` (the driver's escapeLiteral), never by string concatenation of raw input.
+ */
+import { CDR_COLUMNS, type ReportRequest } from '@cdr-reports/domain';
+
+export type Literal = (value: string) => string;
+
+/** A half-open time range [from, to) on start_time. */
+export interface TimeRange {
+  from: Date;
+  to: Date;
+}
+
+const COLUMN_BY_NAME = new Map(CDR_COLUMNS.map((c) => [c.name, c]));
+
+// A spreadsheet runs a cell as a formula when it begins with one of these.
+const FORMULA_START = `left(%s, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')`;
+// from/to that are plain numbers (+4420..., 447700...) are data, not formulas: written verbatim.
+const PLAIN_NUMBER = `%s ~ '^\\+?[0-9]+$'`;
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** The expression that writes one column into the CSV. */
+function columnExpression(name: string): string {
+  const column = COLUMN_BY_NAME.get(name);
+  if (!column) throw new Error(`unknown column ${name}`);
+  const ref = `c.${quoteIdent(name)}`;
+  if (column.timestamp) {
+    // RFC 3339 in the session time zone (SET LOCAL TimeZone), with fractions only when the instant has them.
+    return `CASE WHEN date_trunc('second', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
+      ELSE to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') END`;
+  }
+  if (column.kind === 'free-text') {
+    return `CASE WHEN ${FORMULA_START.replace('%s', ref)} THEN '''' || ${ref} ELSE ${ref} END`;
+  }
+  if (column.kind === 'address') {
+    return `CASE WHEN ${FORMULA_START.replace('%s', ref)} AND NOT ${PLAIN_NUMBER.replace('%s', ref)} THEN '''' || ${ref} ELSE ${ref} END`;
+  }
+  // uuid, text codes, integers and numeric: their text form is exact (numeric keeps its stored digits).
+  return `${ref}::text`;
+}
+
+/** The WHERE conditions of the request's filters for one account, on one time range. */
+function conditions(request: ReportRequest, accountId: string, range: TimeRange, literal: Literal): string[] {
+  const where = [
+    `account_id = ${literal(accountId)}`,
+    `product = ${literal(request.product)}`,
+    `start_time >= ${literal(range.from.toISOString())}::timestamptz`,
+    `start_time < ${literal(range.to.toISOString())}::timestamptz`,
+  ];
+  if (request.direction) where.push(`direction = ${literal(request.direction)}`);
+  if (request.status) where.push(`status IN (${request.status.map(literal).join(', ')})`);
+  for (const column of ['from', 'to'] as const) {
+    const value = request[column];
+    if (value === undefined) continue;
+    where.push(
+      value.endsWith('*')
+        ? `starts_with(${quoteIdent(column)}, ${literal(value.slice(0, -1))})`
+        : `${quoteIdent(column)} = ${literal(value)}`,
+    );
+  }
+  for (const column of ['country', 'network', 'hangup_cause', 'client_ref'] as const) {
+    const value = request[column];
+    if (value !== undefined) where.push(`${quoteIdent(column)} = ${literal(value)}`);
+  }
+  if (request.min_duration !== undefined) where.push(`duration >= ${Number(request.min_duration)}`);
+  return where;
+}
+
+/**
+ * The rows of the report in one time range, as a relation `c` with every cdrs column. Several accounts
+ * become a UNION ALL of one index scan each, which PostgreSQL merges in (start_time, id) order without sorting.
+ */
+function matchingRows(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal): string {
+  if (accountIds.length === 0) throw new Error('a report covers at least one account');
+  const branches = accountIds.map((id) => `SELECT * FROM cdrs WHERE ${conditions(request, id, range, literal).join(' AND ')}`);
+  return branches.length === 1 ? `(${branches[0]}) c` : `(${branches.join('\nUNION ALL\n')}) c`;
+}
+
+/** COPY of one time range of the report as CSV (with the header row when `header`). */
+export function exportCopySql(
+  request: ReportRequest,
+  accountIds: readonly string[],
+  range: TimeRange,
+  literal: Literal,
+  header: boolean,
+): string {
+  const columns = request.fields.map((name) => `${columnExpression(name)} AS ${quoteIdent(name)}`).join(',\n  ');
+  const select = `SELECT ${columns}\nFROM ${matchingRows(request, accountIds, range, literal)}\nORDER BY c.start_time, c.id`;
+  return `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER ${header ? 'true' : 'false'})`;
+}
+
+/**
+ * The summary of the whole report in one scan: totals per currency, counts per status and the grand totals,
+ * as GROUPING SETS. Run in the same snapshot as the COPYs, it describes exactly their rows.
+ * `grouping` is 1 for the per-currency rows, 2 for the per-status rows and 3 for the grand total.
+ */
+export function summarySql(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal): string {
+  return `SELECT c.currency, c.status, grouping(c.currency, c.status) AS grouping, count(*)::bigint AS records,
+    coalesce(sum(c.duration), 0)::bigint AS duration_seconds, coalesce(sum(c.billsec), 0)::bigint AS billsec_seconds,
+    sum(c.total_price)::text AS total_price
+  FROM ${matchingRows(request, accountIds, range, literal)}
+  GROUP BY GROUPING SETS ((c.currency), (c.status), ())`;
+}

@@ -1,0 +1,180 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import { to as copyTo } from 'pg-copy-streams';
+import type { Pool, PoolClient } from '@cdr-reports/db';
+import type { ReportFile, ReportRequest, ReportSummary } from '@cdr-reports/domain';
+import type { Logger } from '@cdr-reports/logging';
+import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
+import { CsvRecordCounter } from './csv-record-counter';
+import { exportCopySql, summarySql, type TimeRange } from './export-query';
+import { createCompressor, reportFileNaming } from './report-file';
+import { DEFAULT_SEGMENT_MS, timeSegments } from './time-segments';
+
+export interface ExportDependencies {
+  pool: Pool;
+  store: ObjectStore;
+  logger: Logger;
+  /** zlib level for gzip and zip, 1-9. */
+  compressionLevel: number;
+  /** Length of one COPY segment in milliseconds. Default one day. */
+  segmentMs?: number;
+  /** Least time between two progress reports. Default 1 s. */
+  progressIntervalMs?: number;
+  /** Most rows between two progress reports. Default 50,000. */
+  progressRows?: number;
+}
+
+export interface ExportProgress {
+  /** Data rows written so far. */
+  items: number;
+  /** Share of the time range covered so far, 0-100. */
+  percent: number;
+}
+
+export interface ExportJob {
+  reportId: string;
+  request: ReportRequest;
+  /** The accounts whose records go in: account_id alone, or with all its descendants. */
+  accountIds: readonly string[];
+  /** Aborts the export: no object is left behind and exportReport rejects with an AbortError. */
+  signal: AbortSignal;
+  /** Called at least every second or 50k rows while rows flow, and once per segment. */
+  onProgress(progress: ExportProgress): Promise<void>;
+}
+
+export interface ExportResult {
+  itemsCount: number;
+  summary: ReportSummary;
+  fileKey: string;
+  file: ReportFile;
+}
+
+/** The file and the summary disagree: a bug or a changed snapshot, never to be presented as complete. */
+export class ExportIntegrityError extends Error {
+  override name = 'ExportIntegrityError';
+}
+
+/**
+ * Streams a report's rows out of PostgreSQL as CSV (one COPY per time segment, all in one REPEATABLE READ
+ * snapshot), compresses them and uploads the file in parts. Memory stays flat: bytes flow through with
+ * backpressure and nothing is held per row. Resolves only once the whole object is stored.
+ */
+export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult> {
+  const { request } = job;
+  const naming = reportFileNaming(job.reportId, request);
+  const range: TimeRange = { from: new Date(request.date_start), to: new Date(request.date_end) };
+  const segments = timeSegments(range, deps.segmentMs ?? DEFAULT_SEGMENT_MS);
+  const totalMs = range.to.getTime() - range.from.getTime();
+  const intervalMs = deps.progressIntervalMs ?? 1_000;
+  const progressRows = deps.progressRows ?? 50_000;
+
+  const client = await deps.pool.connect();
+  let clientBroken = false;
+  const compressor = createCompressor(request.compression, deps.compressionLevel, naming.entryName);
+  const upload = deps.store.putStream(naming.key, compressor.output, {
+    contentType: naming.contentType,
+    contentDisposition: attachmentDisposition(naming.name),
+    signal: job.signal,
+  });
+  // The upload may fail while we are still writing (S3 down): stop writing with its error.
+  const uploadFailure = upload.then(
+    () => undefined,
+    (error: unknown) => {
+      compressor.input.destroy(error as Error);
+    },
+  );
+
+  try {
+    const literal = (value: string) => client.escapeLiteral(value);
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`SET LOCAL TimeZone = ${literal(request.timezone)}`);
+    const summary = await readSummary(client, summarySql(request, job.accountIds, range, literal));
+
+    const counter = new CsvRecordCounter();
+    let rows = 0;
+    let lastReport = Date.now();
+    let rowsAtLastReport = 0;
+    for (const [index, segment] of segments.entries()) {
+      const copy = client.query(copyTo(exportCopySql(request, job.accountIds, segment, literal, index === 0))) as Readable & {
+        rowCount: number;
+      };
+      clientBroken = true;
+      for await (const chunk of copy) {
+        if (job.signal.aborted) throw abortError();
+        counter.push(chunk as Buffer);
+        if (!compressor.input.write(chunk)) await once(compressor.input, 'drain');
+        const now = Date.now();
+        const items = Math.max(0, counter.records - 1);
+        if (now - lastReport >= intervalMs || items - rowsAtLastReport >= progressRows) {
+          const covered = segment.from.getTime() - range.from.getTime();
+          await job.onProgress({ items, percent: (100 * covered) / totalMs });
+          lastReport = now;
+          rowsAtLastReport = items;
+        }
+      }
+      clientBroken = false;
+      rows += copy.rowCount;
+      if (job.signal.aborted) throw abortError();
+      await job.onProgress({ items: rows, percent: (100 * (segment.to.getTime() - range.from.getTime())) / totalMs });
+      lastReport = Date.now();
+      rowsAtLastReport = rows;
+    }
+    await client.query('COMMIT');
+
+    if (rows !== summary.records || counter.records - 1 !== rows) {
+      throw new ExportIntegrityError(
+        `rows written (${rows}), CSV records counted (${counter.records - 1}) and summary (${summary.records}) disagree`,
+      );
+    }
+    compressor.input.end();
+    const stored = await upload;
+    return {
+      itemsCount: rows,
+      summary,
+      fileKey: naming.key,
+      file: { name: naming.name, size_bytes: stored.size, content_type: naming.contentType },
+    };
+  } catch (error) {
+    compressor.input.destroy(error as Error);
+    await uploadFailure;
+    await upload.catch(() => undefined);
+    throw error;
+  } finally {
+    if (clientBroken) {
+      // A COPY cut off mid-stream leaves the connection in an unknown protocol state: close it.
+      client.release(true);
+    } else {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release();
+    }
+  }
+}
+
+function abortError(): Error {
+  return Object.assign(new Error('the report was aborted'), { name: 'AbortError' });
+}
+
+interface SummaryRow {
+  currency: string | null;
+  status: string | null;
+  grouping: number;
+  records: string;
+  duration_seconds: string;
+  billsec_seconds: string;
+  total_price: string | null;
+}
+
+async function readSummary(client: PoolClient, sql: string): Promise<ReportSummary> {
+  const result = await client.query<SummaryRow>(sql);
+  const summary: ReportSummary = { records: 0, duration_seconds: 0, billsec_seconds: 0, total_price: {}, status: {} };
+  for (const row of result.rows) {
+    if (row.grouping === 1 && row.currency !== null) summary.total_price[row.currency] = row.total_price ?? '0';
+    else if (row.grouping === 2 && row.status !== null) summary.status[row.status] = Number(row.records);
+    else if (row.grouping === 3) {
+      summary.records = Number(row.records);
+      summary.duration_seconds = Number(row.duration_seconds);
+      summary.billsec_seconds = Number(row.billsec_seconds);
+    }
+  }
+  return summary;
+}

@@ -1,0 +1,57 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { createGzip } from 'node:zlib';
+import archiver from 'archiver';
+import type { Compression, ReportRequest } from '@cdr-reports/domain';
+
+/** Name, key and type of a report's file in the bucket. */
+export interface ReportFileNaming {
+  /** The object's file name, also its Content-Disposition filename. */
+  name: string;
+  /** The object key: reports/{account_id}/{request_id}/{name}; the lifecycle rule expires reports/. */
+  key: string;
+  contentType: string;
+  /** For zip: the CSV file inside the archive. */
+  entryName?: string;
+}
+
+const compact = (iso: string) => iso.slice(0, 10).replace(/-/g, '');
+
+export function reportFileNaming(reportId: string, request: ReportRequest): ReportFileNaming {
+  const base = `${request.product}_${reportId}`;
+  if (request.compression === 'zip') {
+    const name = `${base}.zip`;
+    return {
+      name,
+      key: `reports/${request.account_id}/${reportId}/${name}`,
+      contentType: 'application/zip',
+      entryName: `report_${request.product}_${request.account_id}_${compact(new Date(request.date_start).toISOString())}.csv`,
+    };
+  }
+  const name = `${base}.csv.gz`;
+  // application/gzip and no Content-Encoding: clients must save the .gz, not silently inflate it.
+  return { name, key: `reports/${request.account_id}/${reportId}/${name}`, contentType: 'application/gzip' };
+}
+
+export interface Compressor {
+  /** Write CSV bytes here. */
+  input: NodeJS.WritableStream & PassThrough;
+  /** The compressed file comes out here. */
+  output: Readable;
+}
+
+/** A gzip stream, or a zip archive with one streamed CSV entry. */
+export function createCompressor(compression: Compression, level: number, entryName?: string): Compressor {
+  if (compression === 'gzip') {
+    const gzip = createGzip({ level });
+    const input = new PassThrough({ highWaterMark: 256 * 1024 });
+    input.pipe(gzip);
+    input.on('error', (error) => gzip.destroy(error));
+    return { input, output: gzip };
+  }
+  const archive = archiver('zip', { zlib: { level } });
+  const input = new PassThrough({ highWaterMark: 256 * 1024 });
+  archive.append(input, { name: entryName ?? 'report.csv' });
+  void archive.finalize().catch(() => undefined);
+  input.on('error', (error) => archive.destroy(error));
+  return { input, output: archive };
+}

@@ -1,0 +1,1 @@
+export { ReportService, GoneError, type ReportServiceDependencies, type ListReportsQuery } from './report.service';

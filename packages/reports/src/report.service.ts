@@ -1,0 +1,192 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { subtractPeriod, type CalendarPeriod } from '@cdr-reports/config';
+import type { AccountsRepository, ReportsRepository } from '@cdr-reports/db';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  REPORT_STATUSES,
+  ValidationError,
+  effectiveStatus,
+  parseReportRequest,
+  type ReportRecord,
+  type ReportStatus,
+} from '@cdr-reports/domain';
+import type { ReportQueue } from '@cdr-reports/jobs';
+import type { Logger } from '@cdr-reports/logging';
+import type { ObjectStore } from '@cdr-reports/object-store';
+
+/** The report is gone for good (expired or aborted): 410. */
+export class GoneError extends Error {
+  override name = 'GoneError';
+}
+
+/** The longest a presigned link may live (SigV4). */
+const MAX_LINK_SECONDS = 7 * 86_400;
+
+export interface ReportServiceDependencies {
+  reports: ReportsRepository;
+  accounts: AccountsRepository;
+  queue: ReportQueue;
+  /** Deletes files (DELETE of a finished report). */
+  store: ObjectStore;
+  /** Presigns download links. */
+  links: ObjectStore;
+  cdrRetention: CalendarPeriod;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface ListReportsQuery {
+  status?: string;
+  created_after?: string;
+  created_before?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+/** The report use cases, as the API offers them to a caller acting for `principal`. */
+export class ReportService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: ReportServiceDependencies) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Validates, authorizes, records and enqueues a report. With an idempotency key, the same key and body
+   * within 24 h return the first report (`created: false`).
+   */
+  async create(principal: string, body: unknown, idempotencyKey?: string): Promise<{ report: ReportRecord; created: boolean }> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new ValidationError([{ name: 'Idempotency-Key', reason: 'must be 1-255 visible ASCII characters' }]);
+    }
+    const now = this.now();
+    const request = parseReportRequest(body, {
+      principalAccountId: principal,
+      now,
+      oldestDateStart: subtractPeriod(now, this.deps.cdrRetention),
+    });
+    if (!(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
+      throw new ForbiddenError(`this API key cannot request reports for account ${request.account_id}`);
+    }
+    const result = await this.deps.reports.create({
+      id: randomUUID(),
+      requestedBy: principal,
+      request,
+      idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: hashBody(body) },
+    });
+    if (result.created) {
+      try {
+        await this.deps.queue.enqueue(result.report.id);
+      } catch (error) {
+        // The report is recorded; the sweeper enqueues reports whose job is missing once Redis answers again.
+        this.deps.logger.warn({ err: error, report_id: result.report.id }, 'could not enqueue the report now; the sweeper will');
+      }
+    }
+    return result;
+  }
+
+  /** A report the caller may see (its account's or a descendant's); NotFoundError for any other. */
+  async get(principal: string, id: string): Promise<ReportRecord> {
+    const report = await this.deps.reports.find(id);
+    if (!report || !(await this.deps.accounts.isSelfOrDescendant(principal, report.accountId))) {
+      throw new NotFoundError(`report ${id} not found`);
+    }
+    return report;
+  }
+
+  /** The caller's reports and its descendants', newest first, one page at a time. */
+  async list(principal: string, query: ListReportsQuery): Promise<{ reports: ReportRecord[]; nextCursor?: string }> {
+    const problems = [];
+    let status: ReportStatus | undefined;
+    if (query.status !== undefined) {
+      if ((REPORT_STATUSES as readonly string[]).includes(query.status)) status = query.status as ReportStatus;
+      else problems.push({ name: 'status', reason: `must be one of ${REPORT_STATUSES.join(', ')}` });
+    }
+    const date = (name: 'created_after' | 'created_before') => {
+      const value = query[name];
+      if (value === undefined) return undefined;
+      const parsed = new Date(value);
+      if (Number.isNaN(parsed.getTime()) || !/^\d{4}-\d{2}-\d{2}/.test(value)) {
+        problems.push({ name, reason: 'must be an RFC 3339 timestamp or a date like 2026-03-01' });
+        return undefined;
+      }
+      return parsed;
+    };
+    const createdAfter = date('created_after');
+    const createdBefore = date('created_before');
+    let limit = 20;
+    if (query.limit !== undefined) {
+      limit = Number(query.limit);
+      if (!/^\d+$/.test(query.limit) || limit < 1 || limit > 100) problems.push({ name: 'limit', reason: 'must be a whole number from 1 to 100' });
+    }
+    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    if (query.cursor !== undefined && !beforeId) problems.push({ name: 'cursor', reason: 'is not a cursor this API issued' });
+    if (problems.length > 0) throw new ValidationError(problems);
+
+    const accountIds = (await this.deps.accounts.selfAndDescendants(principal)).map((a) => a.id);
+    const reports = await this.deps.reports.list({ accountIds, status, createdAfter, createdBefore, beforeId, limit: limit + 1 });
+    const page = reports.slice(0, limit);
+    const last = page[page.length - 1];
+    return { reports: page, nextCursor: reports.length > limit && last ? encodeCursor(last) : undefined };
+  }
+
+  /**
+   * DELETE: a PENDING or PROCESSING report is aborted (the worker stops and leaves no file); a finished one
+   * has its file deleted now and reads EXPIRED. Repeating it changes nothing.
+   */
+  async cancel(principal: string, id: string): Promise<ReportRecord> {
+    const report = await this.get(principal, id);
+    if (report.status === 'PENDING' || report.status === 'PROCESSING') {
+      if (await this.deps.reports.abort(id)) await this.deps.queue.removeIfWaiting(id).catch(() => undefined);
+    } else if (report.status === 'SUCCESS' && report.fileKey) {
+      await this.deps.store.delete(report.fileKey);
+      await this.deps.reports.expireNow(id);
+      await this.deps.reports.markFileDeleted(id);
+    }
+    return this.get(principal, id);
+  }
+
+  /** A presigned link valid until expires_at (and at most 7 days), for a SUCCESS report only. */
+  async downloadLink(report: ReportRecord): Promise<string | undefined> {
+    const now = this.now();
+    if (effectiveStatus(report, now) !== 'SUCCESS' || !report.fileKey || !report.expiresAt || !report.file) return undefined;
+    const seconds = Math.min(MAX_LINK_SECONDS, Math.floor((report.expiresAt.getTime() - now.getTime()) / 1000));
+    if (seconds < 1) return undefined;
+    return this.deps.links.presignGet(report.fileKey, seconds, report.file.name);
+  }
+
+  /** GET .../download: the link, or why there is none (409 not ready, 410 gone). */
+  async requireDownloadLink(principal: string, id: string): Promise<string> {
+    const report = await this.get(principal, id);
+    const status = effectiveStatus(report, this.now());
+    if (status === 'EXPIRED' || status === 'ABORTED') throw new GoneError(`report ${id} is ${status}: its file no longer exists`);
+    if (status === 'FAILED') throw new ConflictError(`report ${id} FAILED: there is no file (${report.error?.message ?? 'no reason recorded'})`);
+    const link = await this.downloadLink(report);
+    if (!link) throw new ConflictError(`report ${id} is ${status}: the file is not ready yet`);
+    return link;
+  }
+}
+
+/** The same body, whatever its key order, hashes the same. */
+function hashBody(body: unknown): string {
+  const canonical = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(canonical);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    }
+    return value;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+}
+
+// Opaque to callers: the last report of the page. Its stored receive_time (to the microsecond) orders the next page.
+function encodeCursor(report: ReportRecord): string {
+  return Buffer.from(`r1:${report.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string | undefined {
+  const match = /^r1:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match?.[1];
+}

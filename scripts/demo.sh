@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# npm run demo: make the machine ready (dependencies, Redis, PostgreSQL), then run the demo itself.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/ensure-environment.sh
+exec node_modules/.bin/tsx scripts/demo.ts "$@"
