@@ -88,6 +88,8 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     const literal = (value: string) => client.escapeLiteral(value);
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     await client.query(`SET LOCAL TimeZone = ${literal(request.timezone)}`);
+    // A day of a busy hierarchy is sorted in memory rather than spilled to disk.
+    await client.query(`SET LOCAL work_mem = '64MB'`);
     const summary = await readSummary(client, summarySql(request, job.accountIds, range, literal));
 
     const counter = new CsvRecordCounter();

@@ -4,3 +4,4 @@ export { waitFor } from './wait';
 export { startTestS3, type TestS3 } from './s3';
 export { startTestServices, type TestServices } from './services';
 export { startReportCluster, type ReportCluster, type ReportClusterOptions, type ReportResource } from './report-cluster';
+export { readReportFile, parseCsv, gunzip, unzip, rowObjects, type ReportFileContent } from './csv-reader';
