@@ -154,12 +154,15 @@ export class ReportsRepository {
     return result.rows[0] ? toRecord(result.rows[0]) : undefined;
   }
 
-  /** Newest first. Filtering by status uses the stored status (EXPIRED is set by the sweeper or DELETE). */
+  /** Newest first. The status filter is on the status callers see: a SUCCESS past expires_at is EXPIRED. */
   async list(filter: ReportListFilter): Promise<ReportRecord[]> {
     const result = await this.pool.query<ReportRow>(
       `SELECT ${COLUMNS} FROM reports
        WHERE account_id = ANY($1)
-         AND ($2::text IS NULL OR status = $2)
+         AND ($2::text IS NULL
+              OR ($2 = 'SUCCESS' AND status = 'SUCCESS' AND expires_at > now())
+              OR ($2 = 'EXPIRED' AND (status = 'EXPIRED' OR (status = 'SUCCESS' AND expires_at <= now())))
+              OR ($2 NOT IN ('SUCCESS', 'EXPIRED') AND status = $2))
          AND ($3::timestamptz IS NULL OR receive_time >= $3)
          AND ($4::timestamptz IS NULL OR receive_time < $4)
          AND ($5::uuid IS NULL OR (receive_time, id) < (SELECT r.receive_time, r.id FROM reports r WHERE r.id = $5::uuid))
