@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ConflictError, NotFoundError, ValidationError } from '@cdr-reports/domain';
+import { ACCOUNT_ID_PATTERN, ConflictError, NotFoundError, ValidationError } from '@cdr-reports/domain';
 import type { Pool } from './pool';
 
 export interface Account {
@@ -31,7 +31,6 @@ export interface Principal {
   keyId: string;
 }
 
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 const KEY_PREFIX = 'cdrk_';
 
 /** A Standard Webhooks signing secret: `whsec_` and the base64 of 32 random bytes. */
@@ -64,7 +63,7 @@ export class AccountsRepository {
     const id = input.id ?? `acc_${randomBytes(6).toString('hex')}`;
     const problems = [];
     if (!input.name.trim()) problems.push({ name: 'name', reason: 'must not be empty' });
-    if (!ACCOUNT_ID.test(id)) {
+    if (!ACCOUNT_ID_PATTERN.test(id)) {
       problems.push({ name: 'id', reason: 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit' });
     }
     if (problems.length > 0) throw new ValidationError(problems);

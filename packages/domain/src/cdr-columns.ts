@@ -60,5 +60,8 @@ export const CDR_COLUMN_NAMES: readonly string[] = CDR_COLUMNS.map((c) => c.name
 
 export type CdrColumnName = (typeof CDR_COLUMNS)[number]['name'];
 
+/** An account id, as the accounts table allows it: 1-64 letters, digits, `_`, `.`, `-`, starting with a letter or digit. */
+export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
 /** A CDR as text, keyed by canonical column name; null for an empty nullable value. */
 export type CdrRecord = Record<string, string | null>;

@@ -5,7 +5,7 @@
  * unchanged (no rounding, no silent conversion), and structured columns are written verbatim into reports,
  * so they are held to character sets that cannot start a spreadsheet formula.
  */
-import { CDR_COLUMN_NAMES, CDR_COLUMNS, DIRECTIONS, PRODUCTS, statusesFor, type CdrRecord } from './cdr-columns';
+import { ACCOUNT_ID_PATTERN, CDR_COLUMN_NAMES, CDR_COLUMNS, DIRECTIONS, PRODUCTS, statusesFor, type CdrRecord } from './cdr-columns';
 import type { InvalidParam } from './errors';
 import { ISO_COUNTRY_CODES, ISO_CURRENCY_CODES } from './iso-codes';
 
@@ -19,7 +19,7 @@ export interface Rfc3339Instant {
 
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 // The accounts table's own rule: a record for any other id could never be reported on.
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+const ACCOUNT_ID = ACCOUNT_ID_PATTERN;
 const E164 = /^\+[1-9]\d{1,14}$/;
 // GSM alphanumeric sender ids are at most 11 characters; digits-only values are short codes.
 const SENDER_ID = /^[A-Za-z0-9][A-Za-z0-9 ]{0,10}$/;

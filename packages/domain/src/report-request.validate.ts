@@ -2,7 +2,7 @@
  * Validation of a report request body, as a pure function: every problem is collected and named by field,
  * and a valid body comes back as a ReportRequest with the defaults filled in.
  */
-import { CDR_COLUMN_NAMES, DIRECTIONS, PRODUCTS, statusesFor, type Direction, type Product } from './cdr-columns';
+import { ACCOUNT_ID_PATTERN, CDR_COLUMN_NAMES, DIRECTIONS, PRODUCTS, statusesFor, type Direction, type Product } from './cdr-columns';
 import { parseRfc3339 } from './cdr-record.validate';
 import { ValidationError, type InvalidParam } from './errors';
 import { COMPRESSIONS, type Compression, type ReportRequest } from './report.types';
@@ -43,7 +43,6 @@ export const MAX_REPORT_SPAN_MONTHS = 13;
 
 const DEFAULT_FIELDS = CDR_COLUMN_NAMES.filter((name) => name !== 'message_body');
 const ADDRESS_FILTER = /^[A-Za-z0-9+ ]{1,32}\*?$/;
-const ACCOUNT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /** True when `zone` is an IANA time zone name this runtime knows. */
 export function isTimeZone(zone: string): boolean {
@@ -110,7 +109,7 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
   else product = oneOf('product', PRODUCTS);
 
   const accountId =
-    string('account_id', { pattern: ACCOUNT_ID, rule: 'must be an account id (letters, digits, "_", ".", "-")', max: 64 }) ??
+    string('account_id', { pattern: ACCOUNT_ID_PATTERN, rule: 'must be an account id (letters, digits, "_", ".", "-")', max: 64 }) ??
     context.principalAccountId;
   const includeSubaccounts = boolean('include_subaccounts', false);
 
