@@ -12,6 +12,12 @@ export type Literal = (value: string) => string;
 export interface TimeRange {
   from: Date;
   to: Date;
+  /**
+   * The bounds exactly as requested (RFC 3339, to the microsecond, which Date cannot hold); they take
+   * precedence over `from` and `to` in the SQL. Set on the outer edges of a report's segments.
+   */
+  fromText?: string;
+  toText?: string;
 }
 
 const COLUMN_BY_NAME = new Map(CDR_COLUMNS.map((c) => [c.name, c]));
@@ -29,8 +35,10 @@ function columnExpression(name: string): string {
   if (!column) throw new Error(`unknown column ${name}`);
   const ref = `c.${quoteIdent(name)}`;
   if (column.timestamp) {
-    // RFC 3339 in the session time zone (SET LOCAL TimeZone), with fractions only when the instant has them.
+    // RFC 3339 in the session time zone (SET LOCAL TimeZone), with only as many fraction digits as the
+    // instant needs: none, milliseconds or microseconds.
     return `CASE WHEN date_trunc('second', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
+      WHEN date_trunc('milliseconds', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MSTZH:TZM')
       ELSE to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') END`;
   }
   if (column.kind === 'free-text') {
@@ -48,8 +56,8 @@ function conditions(request: ReportRequest, accountId: string, range: TimeRange,
   const where = [
     `account_id = ${literal(accountId)}`,
     `product = ${literal(request.product)}`,
-    `start_time >= ${literal(range.from.toISOString())}::timestamptz`,
-    `start_time < ${literal(range.to.toISOString())}::timestamptz`,
+    `start_time >= ${literal(range.fromText ?? range.from.toISOString())}::timestamptz`,
+    `start_time < ${literal(range.toText ?? range.to.toISOString())}::timestamptz`,
   ];
   if (request.direction) where.push(`direction = ${literal(request.direction)}`);
   if (request.status) where.push(`status IN (${request.status.map(literal).join(', ')})`);

@@ -62,8 +62,8 @@ export class ExportIntegrityError extends Error {
 export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult> {
   const { request } = job;
   const naming = reportFileNaming(job.reportId, request);
-  const range: TimeRange = { from: new Date(request.date_start), to: new Date(request.date_end) };
-  const segments = timeSegments(range, deps.segmentMs ?? DEFAULT_SEGMENT_MS);
+  const range: TimeRange = { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
+  const segments = reportSegments(range, deps.segmentMs ?? DEFAULT_SEGMENT_MS);
   const totalMs = range.to.getTime() - range.from.getTime();
   const intervalMs = deps.progressIntervalMs ?? 1_000;
   const progressRows = deps.progressRows ?? 50_000;
@@ -150,6 +150,16 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
       client.release();
     }
   }
+}
+
+/** The segments of a report's range, whose outer edges keep the requested bounds to the microsecond. */
+function reportSegments(range: TimeRange, segmentMs: number): TimeRange[] {
+  const segments = timeSegments(range, segmentMs);
+  // Bounds within one millisecond of each other (start ...0.000001, end ...0.000002) make no Date segment.
+  if (segments.length === 0) segments.push({ from: range.from, to: range.to });
+  segments[0]!.fromText = range.fromText;
+  segments[segments.length - 1]!.toText = range.toText;
+  return segments;
 }
 
 function abortError(): Error {

@@ -14,7 +14,12 @@ export interface ReportFileNaming {
   entryName?: string;
 }
 
-const compact = (iso: string) => iso.slice(0, 10).replace(/-/g, '');
+/** yyyymmdd of the day `instant` falls on in `timeZone`. */
+function dayIn(instant: string, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(instant));
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('year')}${part('month')}${part('day')}`;
+}
 
 export function reportFileNaming(reportId: string, request: ReportRequest): ReportFileNaming {
   const base = `${request.product}_${reportId}`;
@@ -24,7 +29,8 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
       name,
       key: `reports/${request.account_id}/${reportId}/${name}`,
       contentType: 'application/zip',
-      entryName: `report_${request.product}_${request.account_id}_${compact(new Date(request.date_start).toISOString())}.csv`,
+      // The day the report starts on, in the report's own time zone (a Paris March report is dated 0301).
+      entryName: `report_${request.product}_${request.account_id}_${dayIn(request.date_start, request.timezone)}.csv`,
     };
   }
   const name = `${base}.csv.gz`;

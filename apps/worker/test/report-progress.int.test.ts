@@ -1,0 +1,74 @@
+/**
+ * Progress while a report is built: a caller polling the report sees PROCESSING with rows already written
+ * and a growing percentage before SUCCESS, and the finished file holds exactly the rows counted.
+ */
+import { generateCdrs } from '@cdr-reports/cdr-store';
+import type { CdrRecord } from '@cdr-reports/domain';
+import { readReportFile, startReportCluster, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+
+const RANGE = { date_start: '2026-03-02T00:00:00Z', date_end: '2026-03-07T00:00:00Z' };
+const RECORDS: CdrRecord[] = [
+  ...generateCdrs({ rows: 30_000, accounts: ['acme'], from: new Date(RANGE.date_start), to: new Date(RANGE.date_end), seed: 99 }),
+];
+
+function micros(text: string): bigint {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
+  if (!match) throw new Error(`not an RFC 3339 timestamp with an offset: ${JSON.stringify(text)}`);
+  return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
+}
+
+describe('worker: report progress', () => {
+  let cluster: ReportCluster;
+  let key: string;
+
+  beforeAll(async () => {
+    // Fifteen-minute segments: progress is recorded after each, so a five-day report moves 480 times.
+    cluster = await startReportCluster({ workerOptions: { segmentMs: 15 * 60_000 } });
+    key = await cluster.account('acme');
+    await cluster.load(RECORDS);
+  });
+  afterAll(async () => {
+    await cluster?.close();
+  });
+
+  it('shows items_processed and percent growing while PROCESSING, then SUCCESS with every row', async () => {
+    const created = await cluster.createReport(key, { product: 'SMS', ...RANGE, fields: ['id', 'start_time'] });
+    const seen: ReportResource[] = [];
+    const deadline = Date.now() + 30_000;
+    let done: ReportResource | undefined;
+    while (!done) {
+      if (Date.now() > deadline) throw new Error(`report still ${seen[seen.length - 1]?.request_status} after 30 s`);
+      const report = (await cluster.request('GET', `/v1/reports/${created.request_id}`, key)).body as ReportResource;
+      if (report.request_status === 'PROCESSING' || report.request_status === 'PENDING') seen.push(report);
+      else done = report;
+    }
+    expect(done.request_status).toBe('SUCCESS');
+    expect(done.progress).toBeUndefined();
+
+    const processing = seen.filter((r) => r.request_status === 'PROCESSING' && (r.progress?.items_processed ?? 0) > 0);
+    expect(processing.length).toBeGreaterThan(0);
+    for (const report of seen) {
+      expect(report.progress).toEqual({ items_processed: expect.any(Number), percent: expect.any(Number) });
+      expect(report.progress!.percent).toBeGreaterThanOrEqual(0);
+      expect(report.progress!.percent).toBeLessThanOrEqual(100);
+      expect(report.progress!.items_processed).toBeLessThanOrEqual(done.items_count!);
+    }
+    // Seen mid-way: some rows written, not all of them, and the share of time covered not yet whole.
+    expect(processing.some((r) => r.progress!.items_processed < done!.items_count! && r.progress!.percent < 100 && r.progress!.percent > 0)).toBe(true);
+    // Never going backwards.
+    const items = seen.map((r) => r.progress!.items_processed);
+    const percents = seen.map((r) => r.progress!.percent);
+    expect(items).toEqual([...items].sort((a, b) => a - b));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b));
+
+    const expected = RECORDS.filter((r) => r.product === 'SMS')
+      .sort((a, b) => {
+        const byTime = micros(a.start_time!) - micros(b.start_time!);
+        return byTime !== 0n ? (byTime < 0n ? -1 : 1) : a.id! < b.id! ? -1 : 1;
+      })
+      .map((r) => r.id);
+    const content = await readReportFile(await cluster.download(done), 'gzip');
+    expect(done.items_count).toBe(expected.length);
+    expect(content.rows.map((row) => row[0])).toEqual(expected);
+  });
+});

@@ -1,0 +1,85 @@
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
+import type { ReportRequest } from '@cdr-reports/domain';
+import { createCompressor, reportFileNaming } from '@cdr-reports/export';
+import { gunzip, unzip } from '@cdr-reports/testing';
+
+const REPORT_ID = '6f1c2b8e-3a4d-4e5f-9a0b-1c2d3e4f5a6b';
+
+function request(changes: Partial<ReportRequest> = {}): ReportRequest {
+  return {
+    product: 'SMS',
+    account_id: 'acme',
+    include_subaccounts: false,
+    date_start: '2026-03-01T00:00:00Z',
+    date_end: '2026-04-01T00:00:00Z',
+    fields: ['id', 'start_time'],
+    include_message: false,
+    timezone: 'UTC',
+    compression: 'gzip',
+    ...changes,
+  };
+}
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  await once(stream, 'end');
+  return Buffer.concat(chunks);
+}
+
+describe('reportFileNaming', () => {
+  it('names a gzip report {PRODUCT}_{request_id}.csv.gz, stored as application/gzip under the account', () => {
+    for (const product of ['VOICE-CALL', 'SMS', 'MESSAGES'] as const) {
+      expect(reportFileNaming(REPORT_ID, request({ product }))).toEqual({
+        name: `${product}_${REPORT_ID}.csv.gz`,
+        key: `reports/acme/${REPORT_ID}/${product}_${REPORT_ID}.csv.gz`,
+        contentType: 'application/gzip',
+      });
+    }
+  });
+
+  it('names a zip report {PRODUCT}_{request_id}.zip holding report_{PRODUCT}_{account_id}_{yyyymmdd}.csv', () => {
+    expect(reportFileNaming(REPORT_ID, request({ product: 'VOICE-CALL', account_id: 'acme-uk', compression: 'zip', date_start: '2026-03-15T10:20:30Z' }))).toEqual({
+      name: `VOICE-CALL_${REPORT_ID}.zip`,
+      key: `reports/acme-uk/${REPORT_ID}/VOICE-CALL_${REPORT_ID}.zip`,
+      contentType: 'application/zip',
+      entryName: 'report_VOICE-CALL_acme-uk_20260315.csv',
+    });
+  });
+
+  it('dates the zip entry by the day date_start names, in the report time zone, not by its UTC day', () => {
+    // Midnight of 1 March in Paris is 28 February 23:00 UTC; the caller asked for a March report in Paris time.
+    const naming = reportFileNaming(REPORT_ID, request({ compression: 'zip', date_start: '2026-03-01T00:00:00+01:00', timezone: 'Europe/Paris' }));
+    expect(naming.entryName).toBe('report_SMS_acme_20260301.csv');
+  });
+});
+
+describe('createCompressor', () => {
+  const csv = 'id,message_body\n1,"a\r\nb, ""c"""\n2,🎉 é\n';
+
+  it('gzip: the output is a .gz that gunzip restores byte for byte', async () => {
+    const compressor = createCompressor('gzip', 1);
+    const output = collect(compressor.output);
+    // Written in small pieces, as COPY delivers it.
+    for (const piece of csv.match(/.{1,5}/gsu) ?? []) compressor.input.write(Buffer.from(piece));
+    compressor.input.end();
+    expect((await gunzip(await output)).toString('utf8')).toBe(csv);
+  });
+
+  it('zip: the output is a zip with the one named entry holding the CSV byte for byte', async () => {
+    const compressor = createCompressor('zip', 6, 'report_SMS_acme_20260301.csv');
+    const output = collect(compressor.output);
+    compressor.input.end(Buffer.from(csv));
+    const { entries, content } = await unzip(await output);
+    expect(entries).toEqual(['report_SMS_acme_20260301.csv']);
+    expect(content.toString('utf8')).toBe(csv);
+  });
+
+  it('gzip: an empty CSV still makes a valid, empty .gz', async () => {
+    const compressor = createCompressor('gzip', 6);
+    const output = collect(compressor.output);
+    compressor.input.end();
+    expect(await gunzip(await output)).toEqual(Buffer.alloc(0));
+  });
+});
