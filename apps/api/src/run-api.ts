@@ -22,6 +22,8 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
   const redis = createProducerConnection(config.redisUrl);
   const queue = new ReportQueue(redis, config.queuePrefix);
   const accounts = new AccountsRepository(pool);
+  // Read once: the list only changes with a PostgreSQL upgrade, and the view is slow to scan.
+  const zones = await pool.query<{ name: string }>('SELECT name FROM pg_timezone_names');
   const service = new ReportService({
     reports: new ReportsRepository(pool),
     accounts,
@@ -29,6 +31,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
     store: storage.store,
     links: storage.links,
     cdrRetention: config.cdrRetention,
+    timeZones: new Set(zones.rows.map((z) => z.name)),
     logger,
   });
   const app = await buildApi({ logger, accounts, keys: new ApiKeysRepository(pool), reports: service });

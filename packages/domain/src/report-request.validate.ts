@@ -14,6 +14,11 @@ export interface ReportRequestContext {
   now: Date;
   /** The oldest date_start allowed (now minus CDR_RETENTION). */
   oldestDateStart: Date;
+  /**
+   * Whether the CDR store knows a time zone name. Default: this runtime's IANA data. The API passes
+   * PostgreSQL's own list, which is what renders the file (ICU still knows names PostgreSQL dropped).
+   */
+  isKnownTimeZone?: (zone: string) => boolean;
 }
 
 const KNOWN_FIELDS = new Set([
@@ -189,8 +194,12 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
   const timezoneValue = input.timezone;
   let timezone = 'UTC';
   if (timezoneValue !== undefined && timezoneValue !== null) {
-    if (typeof timezoneValue !== 'string' || !isTimeZone(timezoneValue)) bad('timezone', 'must be an IANA time zone like UTC or Europe/Paris');
-    else timezone = timezoneValue;
+    const known = context.isKnownTimeZone ?? isTimeZone;
+    if (typeof timezoneValue !== 'string' || !isTimeZone(timezoneValue) || !known(timezoneValue)) {
+      bad('timezone', 'must be an IANA time zone like UTC or Europe/Paris');
+    } else {
+      timezone = timezoneValue;
+    }
   }
 
   const compression: Compression = oneOf('compression', COMPRESSIONS) ?? 'gzip';

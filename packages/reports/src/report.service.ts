@@ -33,6 +33,8 @@ export interface ReportServiceDependencies {
   /** Presigns download links. */
   links: ObjectStore;
   cdrRetention: CalendarPeriod;
+  /** The time zone names the CDR store renders (PostgreSQL's pg_timezone_names). */
+  timeZones: ReadonlySet<string>;
   logger: Logger;
   now?: () => Date;
 }
@@ -66,6 +68,7 @@ export class ReportService {
       principalAccountId: principal,
       now,
       oldestDateStart: subtractPeriod(now, this.deps.cdrRetention),
+      isKnownTimeZone: (zone) => this.deps.timeZones.has(zone),
     });
     if (!(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
       throw new ForbiddenError(`this API key cannot request reports for account ${request.account_id}`);
@@ -152,7 +155,8 @@ export class ReportService {
   async downloadLink(report: ReportRecord): Promise<string | undefined> {
     const now = this.now();
     if (effectiveStatus(report, now) !== 'SUCCESS' || !report.fileKey || !report.expiresAt || !report.file) return undefined;
-    const seconds = Math.min(MAX_LINK_SECONDS, Math.floor((report.expiresAt.getTime() - now.getTime()) / 1000));
+    // Rounded up: a link asked for in the last second before expires_at still works, for that second.
+    const seconds = Math.min(MAX_LINK_SECONDS, Math.ceil((report.expiresAt.getTime() - now.getTime()) / 1000));
     if (seconds < 1) return undefined;
     return this.deps.links.presignGet(report.fileKey, seconds, report.file.name);
   }

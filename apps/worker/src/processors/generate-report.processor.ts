@@ -82,10 +82,12 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
       return { outcome: 'aborted' };
     }
     const reason = describeFailure(error);
-    const lastAttempt = error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    if (lastAttempt) {
+    // A request the store refuses fails the same way every time: no retry.
+    const unrecoverable = error instanceof UnrecoverableError || reason.code === 'INVALID_REQUEST';
+    if (unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
       await deps.reports.fail(reportId, reason);
       log.error({ err: error, code: reason.code }, 'report failed');
+      if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason.message);
     } else {
       log.warn({ err: error, code: reason.code }, 'report attempt failed; it will be retried');
     }

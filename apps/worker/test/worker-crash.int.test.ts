@@ -1,0 +1,243 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { CsvParser, generateCdrs } from '@cdr-reports/cdr-store';
+import type { Config } from '@cdr-reports/config';
+import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
+import { EMBEDDED_S3_CREDENTIALS, S3ObjectStore } from '@cdr-reports/object-store';
+import { TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
+
+/** A `cli start worker` process, as a deployment runs it, configured only through its environment. */
+class WorkerProcess {
+  readonly child: ChildProcess;
+  private output = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(config: Config, extra: Record<string, string>) {
+    // Only what locates binaries and the database user is inherited; the configuration is explicit.
+    const inherited = Object.fromEntries(
+      Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'HOME' || name.startsWith('PG')),
+    );
+    this.child = spawn(TSX, [CLI, 'start', 'worker'], {
+      cwd: ROOT,
+      // Its own process group: tsx runs the CLI in a child process, and kill -9 must reach both.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...inherited,
+        DATABASE_URL: config.databaseUrl,
+        REDIS_URL: config.redisUrl,
+        QUEUE_PREFIX: config.queuePrefix,
+        S3_ENDPOINT: config.s3Endpoint!,
+        S3_BUCKET: config.s3Bucket,
+        S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
+        S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
+        LOG_LEVEL: 'info',
+        ...extra,
+      },
+    });
+    for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get log(): string {
+    return this.output.slice(-4000);
+  }
+
+  get alive(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** True while any process of its group still exists. */
+  groupAlive(): boolean {
+    try {
+      process.kill(-this.child.pid!, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async ready(): Promise<void> {
+    await waitFor(
+      () => {
+        if (!this.alive) throw new Error(`the worker exited: ${this.log}`);
+        return /"msg":"worker started"/.test(this.output);
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: 'the worker process to start' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n${this.log}`);
+    });
+  }
+
+  /** kill -9 of the whole process group. */
+  async kill(): Promise<void> {
+    if (this.groupAlive()) process.kill(-this.child.pid!, 'SIGKILL');
+    if (this.alive) await this.exited;
+    await waitFor(() => !this.groupAlive(), { timeoutMs: 5_000, what: 'every process of the worker to be gone' });
+  }
+}
+
+/**
+ * A worker killed with SIGKILL in the middle of a report: its job's lock lapses (JOB_LOCK_DURATION=2s),
+ * another worker takes the job over, and the report ends SUCCESS with a complete file, exactly once.
+ * And a report whose every attempt fails ends FAILED with a reason the caller can act on.
+ */
+describe('a worker killed mid-report', () => {
+  let cluster: ReportCluster;
+  let redis: Redis;
+  let queue: Queue;
+  let key: string;
+  let inProcessWorker = false;
+  const processes: WorkerProcess[] = [];
+
+  const DAY = 86_400_000;
+  const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
+  const from = new Date(to.getTime() - 10 * DAY);
+  const ROWS = 400_000;
+
+  const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
+  async function objectsUnder(prefix: string): Promise<string[]> {
+    const listing = await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }));
+    return (listing.Contents ?? []).map((o) => o.Key!);
+  }
+  async function startInProcessWorker(): Promise<void> {
+    if (inProcessWorker) return;
+    await cluster.startWorker();
+    inProcessWorker = true;
+  }
+
+  beforeAll(async () => {
+    cluster = await startReportCluster({ worker: false, env: { JOB_LOCK_DURATION: '2s' } });
+    key = await cluster.account('carrier');
+    await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 11 })]);
+    redis = createWorkerConnection(TEST_REDIS_URL);
+    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const worker of processes) await worker.kill().catch(() => undefined);
+    await cluster?.services.db.pool.query(`UPDATE reports SET status = 'ABORTED' WHERE status IN ('PENDING', 'PROCESSING')`);
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    await redis?.quit();
+    await cluster?.close();
+  }, 60_000);
+
+  it('is taken over by another worker; the report succeeds with every row exactly once and one object', async () => {
+    const config = cluster.services.config({ JOB_LOCK_DURATION: '2s' });
+    // Level 9 makes the first worker slow enough to be caught mid-report.
+    const first = new WorkerProcess(config, { JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9' });
+    processes.push(first);
+    await first.ready();
+
+    const body = { product: 'VOICE-CALL', date_start: from.toISOString(), date_end: to.toISOString() };
+    const expected = await cluster.services.db.pool.query<{ id: string }>(
+      `SELECT id::text FROM cdrs WHERE account_id = 'carrier' AND product = 'VOICE-CALL' AND start_time >= $1 AND start_time < $2
+       ORDER BY start_time, id`,
+      [from, to],
+    );
+    const expectedIds = expected.rows.map((r) => r.id);
+    expect(expectedIds.length).toBeGreaterThan(100_000);
+
+    const id = (await cluster.createReport(key, body)).request_id;
+    const midway = await waitFor(
+      async () => {
+        const report = await get(id);
+        if (report.request_status !== 'PENDING' && report.request_status !== 'PROCESSING') {
+          throw new Error(`the report reached ${report.request_status} before the worker could be killed`);
+        }
+        return report.request_status === 'PROCESSING' && report.progress!.items_processed > 0 ? report : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 10, what: 'the report to be PROCESSING with progress' },
+    );
+    await first.kill();
+    expect((await first.exited).signal).toBe('SIGKILL');
+
+    // Killed mid-report: still PROCESSING, partly done, and its job still holds a lock no one renews.
+    const afterKill = await get(id);
+    expect(afterKill.request_status).toBe('PROCESSING');
+    expect(midway.progress!.items_processed).toBeLessThan(expectedIds.length);
+    expect(await (await queue.getJob(id))?.getState()).toBe('active');
+    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+
+    await startInProcessWorker();
+    const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED'], 45_000);
+    expect({ status: done.request_status, error: done.error }).toEqual({ status: 'SUCCESS', error: undefined });
+    expect(done.items_count).toBe(expectedIds.length);
+    expect(done.summary).toMatchObject({ records: expectedIds.length });
+    const attempts = (await cluster.services.db.pool.query('SELECT attempts FROM reports WHERE id = $1', [id])).rows[0].attempts;
+    expect(attempts).toBe(2);
+
+    // The file holds every matching record once, in order: the same ids as the store, first to last.
+    const csv = gunzipSync(await cluster.download(done)).toString('utf8');
+    const rows: string[][] = [];
+    const malformed: string[] = [];
+    const parser = new CsvParser({ record: (fields) => rows.push(fields), malformed: (line, reason) => malformed.push(`${line}: ${reason}`) });
+    parser.push(csv);
+    parser.end();
+    expect(malformed).toEqual([]);
+    const [header, ...data] = rows;
+    expect(header?.[0]).toBe('id');
+    expect(data).toHaveLength(done.items_count!);
+    const ids = data.map((row) => row[0]!);
+    expect(ids[0]).toBe(expectedIds[0]);
+    expect(ids[ids.length - 1]).toBe(expectedIds[expectedIds.length - 1]);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expectedIds);
+
+    // Exactly one object: the re-run replaced the file whole, nothing of the killed run remains.
+    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+  }, 120_000);
+
+  it('a report whose every attempt fails ends FAILED with a reason the caller can act on', async () => {
+    await startInProcessWorker();
+    const { client, bucket } = cluster.services.s3;
+    // The storage is gone (a deleted or misnamed bucket): every attempt fails the same way.
+    await new S3ObjectStore({ client, bucket }).deletePrefix('reports/');
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    try {
+      const body = { product: 'SMS', date_start: new Date(to.getTime() - DAY).toISOString(), date_end: to.toISOString() };
+      const id = (await cluster.createReport(key, body)).request_id;
+      const failed = await waitFor(
+        async () => {
+          // Retries wait out an exponential backoff (5 s, then 10 s); promoted here so the test need not.
+          const job = await queue.getJob(id);
+          if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined);
+          const report = await get(id);
+          return ['SUCCESS', 'FAILED'].includes(report.request_status) ? report : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 50, what: 'the report to fail' },
+      );
+      expect(failed).toMatchObject({
+        request_status: 'FAILED',
+        error: { code: 'STORAGE_UNAVAILABLE', message: expect.stringMatching(/could not be stored.*create the report again later/) },
+        items_count: null,
+        expires_at: null,
+      });
+      expect(failed._links.download_report).toBeUndefined();
+      // No internals leak to the caller.
+      expect(failed.error!.message).not.toMatch(/NoSuchBucket|cdr-test-|http:\/\//);
+      // The report is marked FAILED as the last attempt ends; the job itself is moved to failed right after.
+      await waitFor(async () => (await queue.getJob(id))?.isFailed(), { timeoutMs: 5_000, what: 'the job to fail' });
+      expect((await queue.getJob(id))?.attemptsMade).toBe(3);
+      const attempts = (await cluster.services.db.pool.query('SELECT attempts FROM reports WHERE id = $1', [id])).rows[0].attempts;
+      expect(attempts).toBe(3);
+      const download = await cluster.request('GET', `/v1/reports/${id}/download`, key);
+      expect(download.status).toBe(409);
+      expect(download.body.detail).toMatch(/FAILED/);
+    } finally {
+      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+    }
+    // Asking again once the storage is back works, as the reason says.
+    const again = await cluster.createReport(key, { product: 'SMS', date_start: new Date(to.getTime() - DAY).toISOString(), date_end: to.toISOString() });
+    expect((await cluster.waitForStatus(key, again.request_id, ['SUCCESS', 'FAILED'])).request_status).toBe('SUCCESS');
+  }, 60_000);
+});
