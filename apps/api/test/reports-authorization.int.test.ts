@@ -1,5 +1,4 @@
-import type { CdrRecord } from '@cdr-reports/domain';
-import { startReportCluster, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { ACME_AND_GLOBEX, cdrFactory, createAccounts, minutesAfter, startReportCluster, yesterdayAtUtc, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
 
 /**
  * Who sees which report: a key acts for its account and every descendant. Any other account's report answers
@@ -12,34 +11,10 @@ describe('report authorization', () => {
   const report: Record<string, ReportResource> = {};
 
   const HOUR = 3_600_000;
-  const windowStart = Date.parse(new Date().toISOString().slice(0, 10)) - 24 * HOUR + 9 * HOUR;
-  let sequence = 0;
-  const sms = (account: string): CdrRecord => {
-    sequence++;
-    return {
-      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-      account_id: account,
-      product: 'SMS',
-      direction: 'outbound',
-      from: 'ACME',
-      to: '+447700900123',
-      start_time: new Date(windowStart + sequence * 60_000).toISOString(),
-      answer_time: null,
-      end_time: null,
-      duration: '0',
-      billsec: '0',
-      status: 'delivered',
-      hangup_cause: null,
-      country: 'GB',
-      network: '23415',
-      currency: 'GBP',
-      price: '0.0400',
-      total_price: '0.0400',
-      parts: '1',
-      client_ref: null,
-      message_body: null,
-    };
-  };
+  const windowStart = yesterdayAtUtc(9);
+  const record = cdrFactory({ startTime: minutesAfter(windowStart), columns: { end_time: null, price: '0.0400', total_price: '0.0400', message_body: null } });
+  /** An SMS of `account`, one a minute from the window's start. */
+  const sms = (account: string) => record({ account_id: account });
   const body = {
     product: 'SMS',
     date_start: new Date(windowStart).toISOString(),
@@ -52,14 +27,7 @@ describe('report authorization', () => {
 
   beforeAll(async () => {
     cluster = await startReportCluster();
-    for (const [id, parent] of [
-      ['acme', undefined],
-      ['acme-uk', 'acme'],
-      ['acme-uk-london', 'acme-uk'],
-      ['globex', undefined],
-    ] as const) {
-      key[id] = await cluster.account(id, parent);
-    }
+    Object.assign(key, await createAccounts(cluster, ACME_AND_GLOBEX));
     await cluster.load(['acme', 'acme-uk', 'acme-uk-london', 'globex'].flatMap((account) => [sms(account), sms(account), sms(account)]));
     for (const account of Object.keys(key)) {
       const created = await cluster.createReport(key[account]!, body);

@@ -1,10 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { abortUnfinishedReports, cdrFactory, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
 
 /**
  * A report's life through the API with a real worker: PENDING -> PROCESSING -> SUCCESS, the download link,
@@ -13,15 +10,14 @@ import { TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type R
  */
 describe('report lifecycle', () => {
   let cluster: ReportCluster;
-  let redis: Redis;
-  let queue: Queue;
+  let jobs: ReportQueueProbe;
   let key: string;
 
   const HOUR = 3_600_000;
   const DAY = 24 * HOUR;
   const TERMINAL = ['SUCCESS', 'FAILED', 'ABORTED', 'EXPIRED'];
   // Yesterday 10:00-11:00 UTC: where the records are.
-  const windowStart = Date.parse(new Date().toISOString().slice(0, 10)) - DAY + 10 * HOUR;
+  const windowStart = yesterdayAtUtc(10);
   const body = (extra: Record<string, unknown> = {}) => ({
     product: 'SMS',
     date_start: new Date(windowStart).toISOString(),
@@ -29,33 +25,9 @@ describe('report lifecycle', () => {
     ...extra,
   });
 
-  let sequence = 0;
-  const record = (product: 'SMS' | 'MESSAGES'): CdrRecord => {
-    sequence++;
-    return {
-      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-      account_id: 'acme',
-      product,
-      direction: 'outbound',
-      from: 'ACME',
-      to: '+447700900123',
-      start_time: new Date(windowStart + sequence * 60_000).toISOString(),
-      answer_time: null,
-      end_time: null,
-      duration: '0',
-      billsec: '0',
-      status: 'delivered',
-      hangup_cause: null,
-      country: 'GB',
-      network: '23415',
-      currency: 'GBP',
-      price: '0.0400',
-      total_price: '0.0400',
-      parts: '1',
-      client_ref: null,
-      message_body: null,
-    };
-  };
+  const sms = cdrFactory({ startTime: minutesAfter(windowStart), columns: { end_time: null, price: '0.0400', total_price: '0.0400', message_body: null } });
+  /** A record of acme's, one a minute from the window's start. */
+  const record = (product: 'SMS' | 'MESSAGES'): CdrRecord => sms({ product });
   const SMS_RECORDS = 20;
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
@@ -71,12 +43,12 @@ describe('report lifecycle', () => {
     const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return Buffer.from(await object.Body!.transformToByteArray());
   }
-  const jobState = async (id: string) => (await queue.getJob(id))?.getState();
+  const jobState = async (id: string) => (await jobs.queue.getJob(id))?.getState();
   /** Waits for a terminal status; retries waiting out their backoff are promoted, so a failure shows at once. */
   async function settle(id: string): Promise<ReportResource> {
     return waitFor(
       async () => {
-        const job = await queue.getJob(id);
+        const job = await jobs.queue.getJob(id);
         if (job && (await job.getState()) === 'delayed') await job.promote().catch(() => undefined);
         const report = await get(id);
         return TERMINAL.includes(report.request_status) ? report : undefined;
@@ -95,16 +67,13 @@ describe('report lifecycle', () => {
     cluster = await startReportCluster({ workerOptions: { segmentMs: 60_000, abortPollMs: 100 } });
     key = await cluster.account('acme');
     await cluster.load([...Array.from({ length: SMS_RECORDS }, () => record('SMS')), record('MESSAGES'), record('MESSAGES')]);
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
+    jobs = openReportQueue(cluster.services.prefix);
   });
 
   afterAll(async () => {
     // A report still running (a failed test) would hold the worker's close() until it ends.
-    await cluster?.services.db.pool.query(`UPDATE reports SET status = 'ABORTED' WHERE status IN ('PENDING', 'PROCESSING')`);
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    await redis?.quit();
+    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
+    await jobs?.close();
     await cluster?.close();
   });
 
@@ -197,7 +166,7 @@ describe('report lifecycle', () => {
       expect(deleted.body).toMatchObject({ request_status: 'ABORTED', start_time: null });
       expect(deleted.body).not.toHaveProperty('progress');
       expect(deleted.body._links.download_report).toBeUndefined();
-      expect(await queue.getJob(id)).toBeUndefined();
+      expect(await jobs.queue.getJob(id)).toBeUndefined();
       expectProblem(await download(id), 410);
       expect((await remove(id)).body.request_status).toBe('ABORTED');
     } finally {
@@ -247,7 +216,7 @@ describe('report lifecycle', () => {
       what: 'the worker to stop the aborted report',
     });
     expect(Date.now() - deletedAt).toBeLessThan(5_000);
-    const job = await queue.getJob(id);
+    const job = await jobs.queue.getJob(id);
     expect(await job?.getState()).toBe('completed');
     expect(job?.returnvalue).toEqual({ outcome: 'aborted' });
 

@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CDR_COLUMN_NAMES } from '@cdr-reports/domain';
 import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { TEST_REDIS_URL, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
+import { ACME_AND_GLOBEX, TEST_REDIS_URL, createAccounts, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
 
 /**
  * POST /v1/reports: the resource it answers with, every validation rule (400 naming the field, and nothing
@@ -77,14 +77,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
 
   beforeAll(async () => {
     cluster = await startReportCluster({ worker: false });
-    for (const [id, parent] of [
-      ['acme', undefined],
-      ['acme-uk', 'acme'],
-      ['acme-uk-london', 'acme-uk'],
-      ['globex', undefined],
-    ] as const) {
-      key[id] = await cluster.account(id, parent);
-    }
+    Object.assign(key, await createAccounts(cluster, ACME_AND_GLOBEX));
     redis = createWorkerConnection(TEST_REDIS_URL);
     queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
   });
@@ -158,7 +151,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
         fields: ['id', 'start_time', 'duration'],
         timezone: 'Europe/London',
         compression: 'zip',
-        callback_url: 'https://hooks.example.com/reports',
+        callback_url: 'https://93.184.215.14/reports',
       };
       const report = await cluster.createReport(key.acme!, given);
       expect(report).toMatchObject({ ...given, include_message: false, request_status: 'PENDING' });

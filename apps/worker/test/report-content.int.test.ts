@@ -5,7 +5,7 @@
  */
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { readReportFile, rowObjects, startReportCluster, type ReportCluster, type ReportFileContent, type ReportResource } from '@cdr-reports/testing';
+import { cdrFactory, expectedSummary, inFileOrder, micros, normalDecimal, readReportFile, rowObjects, startReportCluster, type ReportCluster, type ReportFileContent, type ReportResource } from '@cdr-reports/testing';
 
 // Written out here rather than taken from the catalog: the file's header is a public contract.
 const ALL_COLUMNS = [
@@ -15,53 +15,11 @@ const ALL_COLUMNS = [
 const TIMESTAMP_COLUMNS = new Set(['start_time', 'answer_time', 'end_time']);
 const MARCH = { date_start: '2026-03-01T00:00:00Z', date_end: '2026-04-01T00:00:00Z' };
 
-let sequence = 0;
-/** A valid SMS of account acme with a fresh id; `changes` override any column. */
-function cdr(changes: CdrRecord = {}): CdrRecord {
-  sequence++;
-  const record: CdrRecord = {
-    id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-    account_id: 'acme',
-    product: 'SMS',
-    direction: 'outbound',
-    from: 'ACME',
-    to: '+447700900123',
-    start_time: `2026-03-10T09:${String(sequence % 60).padStart(2, '0')}:00Z`,
-    answer_time: null,
-    end_time: null,
-    duration: '0',
-    billsec: '0',
-    status: 'delivered',
-    hangup_cause: null,
-    country: 'GB',
-    network: '23415',
-    currency: 'GBP',
-    price: '0.0360',
-    total_price: '0.0360',
-    parts: '1',
-    client_ref: null,
-    message_body: 'Your code is 123456',
-    ...changes,
-  };
-  // Delivered 4.5 s after it started, unless the test says otherwise.
-  if (!('end_time' in changes)) record.end_time = new Date(Date.parse(record.start_time!) + 4500).toISOString();
-  return record;
-}
-
-/** Microseconds since the epoch of an RFC 3339 timestamp: the independent reading of an instant. */
-function micros(text: string): bigint {
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!match) throw new Error(`not an RFC 3339 timestamp with an offset: ${JSON.stringify(text)}`);
-  return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
-}
-
-/** The records a report must hold, in file order: start_time, then id. */
-function inFileOrder(records: CdrRecord[]): CdrRecord[] {
-  return [...records].sort((a, b) => {
-    const byTime = micros(a.start_time!) - micros(b.start_time!);
-    return byTime !== 0n ? (byTime < 0n ? -1 : 1) : a.id!.toLowerCase() < b.id!.toLowerCase() ? -1 : 1;
-  });
-}
+/**
+ * A valid SMS of account acme with a fresh id, started at a minute past 09:00 that follows its sequence and
+ * delivered 4.5 s after it started, unless the test says otherwise; `changes` override any column.
+ */
+const cdr = cdrFactory({ startTime: (n) => `2026-03-10T09:${String(n % 60).padStart(2, '0')}:00Z`, endAfterMs: 4500 });
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 /** The cell a value must become: free text that could start a formula gets a leading apostrophe. */
@@ -99,34 +57,6 @@ const unquoted = (csv: string) => csv.replace(/"(?:[^"]|"")*"/g, 'Q');
 /** The raw CSV line (without its newline) of the record with this id, when it holds no quoted line end. */
 function rawLine(content: ReportFileContent, id: string): string | undefined {
   return content.csv.toString('utf8').split('\n').find((line) => line.startsWith(`${id},`));
-}
-
-/** Exact sum of decimal strings, scaled to 8 places, then without trailing zeros. */
-function decimalSum(values: string[]): string {
-  const units = values.reduce((sum, value) => {
-    const [whole, fraction = ''] = value.replace('-', '').split('.');
-    const scaled = BigInt(whole!) * 100_000_000n + BigInt(fraction.padEnd(8, '0'));
-    return sum + (value.startsWith('-') ? -scaled : scaled);
-  }, 0n);
-  return normalDecimal(`${units < 0n ? '-' : ''}${(units < 0n ? -units : units) / 100_000_000n}.${((units < 0n ? -units : units) % 100_000_000n).toString().padStart(8, '0')}`);
-}
-const normalDecimal = (value: string) => (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value).replace(/^-0$/, '0');
-
-/** The summary a report of exactly these records must carry, computed here. */
-function expectedSummary(records: CdrRecord[]) {
-  const byCurrency = new Map<string, string[]>();
-  const status: Record<string, number> = {};
-  for (const record of records) {
-    byCurrency.set(record.currency!, [...(byCurrency.get(record.currency!) ?? []), record.total_price!]);
-    status[record.status!] = (status[record.status!] ?? 0) + 1;
-  }
-  return {
-    records: records.length,
-    duration_seconds: records.reduce((sum, r) => sum + Number(r.duration), 0),
-    billsec_seconds: records.reduce((sum, r) => sum + Number(r.billsec), 0),
-    total_price: Object.fromEntries([...byCurrency].map(([currency, values]) => [currency, decimalSum(values)])),
-    status,
-  };
 }
 
 // Free text every way a CSV writer can get wrong, and every character that starts a spreadsheet formula.

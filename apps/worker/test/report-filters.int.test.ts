@@ -4,88 +4,18 @@
  */
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { readReportFile, rowObjects, startReportCluster, type ReportCluster, type ReportFileContent, type ReportResource } from '@cdr-reports/testing';
+import { cdrFactory, expectedSummary, inFileOrder, micros, normalDecimal, readReportFile, rowObjects, startReportCluster, type ReportCluster, type ReportFileContent, type ReportResource } from '@cdr-reports/testing';
 
 const ACCOUNTS = ['acme', 'acme-uk', 'acme-fr', 'acme-uk-lon', 'other'] as const;
 type AccountId = (typeof ACCOUNTS)[number];
 const MARCH = { date_start: '2026-03-01T00:00:00Z', date_end: '2026-04-01T00:00:00Z' };
 const ACME_TREE = new Set(['acme', 'acme-uk', 'acme-fr', 'acme-uk-lon']);
 
-/** Microseconds since the epoch of an RFC 3339 timestamp. */
-function micros(text: string): bigint {
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!match) throw new Error(`not an RFC 3339 timestamp with an offset: ${JSON.stringify(text)}`);
-  return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
-}
-
-const inFileOrder = (records: CdrRecord[]) =>
-  [...records].sort((a, b) => {
-    const byTime = micros(a.start_time!) - micros(b.start_time!);
-    return byTime !== 0n ? (byTime < 0n ? -1 : 1) : a.id!.toLowerCase() < b.id!.toLowerCase() ? -1 : 1;
-  });
-
-/** Exact sum of decimal strings, without trailing zeros. */
-function decimalSum(values: string[]): string {
-  let units = 0n;
-  for (const value of values) {
-    const [whole, fraction = ''] = value.replace('-', '').split('.');
-    const scaled = BigInt(whole!) * 100_000_000n + BigInt(fraction.padEnd(8, '0'));
-    units += value.startsWith('-') ? -scaled : scaled;
-  }
-  const sign = units < 0n ? '-' : '';
-  const abs = units < 0n ? -units : units;
-  return normalDecimal(`${sign}${abs / 100_000_000n}.${(abs % 100_000_000n).toString().padStart(8, '0')}`);
-}
-const normalDecimal = (value: string) => (value.includes('.') ? value.replace(/0+$/, '').replace(/\.$/, '') : value).replace(/^-0$/, '0');
-
-function expectedSummary(records: CdrRecord[]) {
-  const prices = new Map<string, string[]>();
-  const status: Record<string, number> = {};
-  for (const record of records) {
-    prices.set(record.currency!, [...(prices.get(record.currency!) ?? []), record.total_price!]);
-    status[record.status!] = (status[record.status!] ?? 0) + 1;
-  }
-  return {
-    records: records.length,
-    duration_seconds: records.reduce((sum, r) => sum + Number(r.duration), 0),
-    billsec_seconds: records.reduce((sum, r) => sum + Number(r.billsec), 0),
-    total_price: Object.fromEntries([...prices].map(([currency, values]) => [currency, decimalSum(values)])),
-    status,
-  };
-}
-
 /** The cell of a free-text value: empty for null, a leading apostrophe where a spreadsheet would see a formula. */
 const freeText = (value: string | null | undefined) => (value === null || value === undefined ? '' : /^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
-let sequence = 0;
-/** A valid SMS of account acme with a fresh id; `changes` override any column. */
-function cdr(changes: CdrRecord = {}): CdrRecord {
-  sequence++;
-  return {
-    id: `00000000-0000-4000-9000-${String(sequence).padStart(12, '0')}`,
-    account_id: 'acme',
-    product: 'SMS',
-    direction: 'outbound',
-    from: 'ACME',
-    to: '+447700900123',
-    start_time: '2026-03-20T09:00:00Z',
-    answer_time: null,
-    end_time: null,
-    duration: '0',
-    billsec: '0',
-    status: 'delivered',
-    hangup_cause: null,
-    country: 'GB',
-    network: '23415',
-    currency: 'GBP',
-    price: '0.0360',
-    total_price: '0.0360',
-    parts: '1',
-    client_ref: null,
-    message_body: 'Your code is 123456',
-    ...changes,
-  };
-}
+/** A valid SMS of account acme with a fresh id (in a group of its own: 9000); `changes` override any column. */
+const cdr = cdrFactory({ idGroup: '9000', startTime: '2026-03-20T09:00:00Z', columns: { end_time: null } });
 
 // Records exactly on and a microsecond off the bounds of [2026-03-15, 2026-03-16).
 const BOUNDS = {

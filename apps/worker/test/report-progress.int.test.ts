@@ -4,18 +4,12 @@
  */
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { readReportFile, startReportCluster, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { inFileOrder, readReportFile, startReportCluster, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
 
 const RANGE = { date_start: '2026-03-02T00:00:00Z', date_end: '2026-03-07T00:00:00Z' };
 const RECORDS: CdrRecord[] = [
   ...generateCdrs({ rows: 30_000, accounts: ['acme'], from: new Date(RANGE.date_start), to: new Date(RANGE.date_end), seed: 99 }),
 ];
-
-function micros(text: string): bigint {
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!match) throw new Error(`not an RFC 3339 timestamp with an offset: ${JSON.stringify(text)}`);
-  return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
-}
 
 describe('worker: report progress', () => {
   let cluster: ReportCluster;
@@ -61,12 +55,8 @@ describe('worker: report progress', () => {
     expect(items).toEqual([...items].sort((a, b) => a - b));
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
 
-    const expected = RECORDS.filter((r) => r.product === 'SMS')
-      .sort((a, b) => {
-        const byTime = micros(a.start_time!) - micros(b.start_time!);
-        return byTime !== 0n ? (byTime < 0n ? -1 : 1) : a.id! < b.id! ? -1 : 1;
-      })
-      .map((r) => r.id);
+    // In file order: start_time, then id (the generator's ids are lower case already).
+    const expected = inFileOrder(RECORDS.filter((r) => r.product === 'SMS')).map((r) => r.id);
     const content = await readReportFile(await cluster.download(done), 'gzip');
     expect(done.items_count).toBe(expected.length);
     expect(content.rows.map((row) => row[0])).toEqual(expected);

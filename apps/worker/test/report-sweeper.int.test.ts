@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { subtractPeriod } from '@cdr-reports/config';
-import { ReportsRepository } from '@cdr-reports/db';
-import { parseReportRequest, type CdrRecord } from '@cdr-reports/domain';
-import { JOBS, QUEUES, ReportQueue, createWorkerConnection } from '@cdr-reports/jobs';
+import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
+import { parseReportRequest } from '@cdr-reports/domain';
+import { CallbackQueue, JOBS, ReportQueue } from '@cdr-reports/jobs';
 import { S3ObjectStore } from '@cdr-reports/object-store';
-import { TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { abortUnfinishedReports, cdrFactory, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
 import { processReportSweeper } from '@cdr-reports/worker';
 
 /**
@@ -18,15 +16,15 @@ import { processReportSweeper } from '@cdr-reports/worker';
  */
 describe('report expiry and the report sweeper', () => {
   let cluster: ReportCluster;
-  let redis: Redis;
-  let queue: Queue;
+  let jobs: ReportQueueProbe;
   let reportQueue: ReportQueue;
+  let callbackQueue: CallbackQueue;
   let reports: ReportsRepository;
   let key: string;
 
   const HOUR = 3_600_000;
   const TTL_MS = 3_000;
-  const windowStart = Date.parse(new Date().toISOString().slice(0, 10)) - 24 * HOUR + 8 * HOUR;
+  const windowStart = yesterdayAtUtc(8);
   const body = { product: 'SMS', date_start: new Date(windowStart).toISOString(), date_end: new Date(windowStart + HOUR).toISOString() };
   const RECORDS = 12;
 
@@ -37,6 +35,7 @@ describe('report expiry and the report sweeper', () => {
         reports,
         store: new S3ObjectStore({ client: cluster.services.s3.client, bucket: cluster.services.s3.bucket }),
         queue: reportQueue,
+        callbacks: { queue: callbackQueue, store: new CallbacksRepository(cluster.services.db.pool) },
         logger: cluster.logger,
       },
       now,
@@ -65,50 +64,28 @@ describe('report expiry and the report sweeper', () => {
   const age = (id: string) => cluster.services.db.pool.query(`UPDATE reports SET updated_at = now() - interval '3 minutes' WHERE id = $1`, [id]);
   const objectKeyOf = (report: ReportResource) => `reports/acme/${report.request_id}/${report.file!.name}`;
 
-  let sequence = 0;
-  const sms = (): CdrRecord => {
-    sequence++;
-    return {
-      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-      account_id: 'acme',
-      product: 'SMS',
-      direction: 'inbound',
-      from: '+447700900123',
-      to: 'ACME',
-      start_time: new Date(windowStart + sequence * 60_000).toISOString(),
-      answer_time: null,
-      end_time: null,
-      duration: '0',
-      billsec: '0',
-      status: 'delivered',
-      hangup_cause: null,
-      country: 'GB',
-      network: '23415',
-      currency: 'GBP',
-      price: '0',
-      total_price: '0',
-      parts: '1',
-      client_ref: null,
-      message_body: null,
-    };
-  };
+  /** Inbound SMS at no cost, one a minute from the window's start. */
+  const sms = cdrFactory({
+    startTime: minutesAfter(windowStart),
+    columns: { direction: 'inbound', from: '+447700900123', to: 'ACME', end_time: null, price: '0', total_price: '0', message_body: null },
+  });
 
   beforeAll(async () => {
     cluster = await startReportCluster({ env: { REPORT_TTL: `${TTL_MS / 1000}s` } });
     key = await cluster.account('acme');
-    await cluster.load(Array.from({ length: RECORDS }, sms));
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
-    reportQueue = new ReportQueue(redis, cluster.services.prefix);
+    await cluster.load(Array.from({ length: RECORDS }, () => sms()));
+    jobs = openReportQueue(cluster.services.prefix);
+    reportQueue = new ReportQueue(jobs.redis, cluster.services.prefix);
+    callbackQueue = new CallbackQueue(jobs.redis, cluster.services.prefix, 1);
     reports = new ReportsRepository(cluster.services.db.pool);
   });
 
   afterAll(async () => {
-    await cluster?.services.db.pool.query(`UPDATE reports SET status = 'ABORTED' WHERE status IN ('PENDING', 'PROCESSING')`);
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
+    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
+    // Before the probe: it shares the probe's connection, which closing the probe quits.
     await reportQueue?.close();
-    await redis?.quit();
+    await callbackQueue?.close();
+    await jobs?.close();
     await cluster?.close();
   });
 
@@ -198,7 +175,7 @@ describe('report expiry and the report sweeper', () => {
       const young = await orphanReport();
       await age(pending);
       await age(processing);
-      for (const id of [pending, processing, young]) expect(await queue.getJob(id)).toBeUndefined();
+      for (const id of [pending, processing, young]) expect(await jobs.queue.getJob(id)).toBeUndefined();
 
       expect(await sweep()).toMatchObject({ requeued: 2, failed: 0 });
       for (const id of [pending, processing]) {
@@ -207,7 +184,7 @@ describe('report expiry and the report sweeper', () => {
       }
       // Not stale yet: left alone, with no job.
       expect(await stored(young)).toMatchObject({ status: 'PENDING' });
-      expect(await queue.getJob(young)).toBeUndefined();
+      expect(await jobs.queue.getJob(young)).toBeUndefined();
 
       // Once it has aged too, the next run picks it up; the finished ones are not enqueued again.
       await age(young);
@@ -219,9 +196,9 @@ describe('report expiry and the report sweeper', () => {
     it('marks FAILED, with the reason, a stale report whose job failed for good', async () => {
       const id = await orphanReport();
       // A job this deploy cannot read (as one from another release might be): the worker fails it without retry.
-      await queue.add('generate-report', { reportId: 'report-from-another-release' }, { ...JOBS['generate-report'].options, jobId: id });
-      await waitFor(async () => (await queue.getJob(id))?.isFailed(), { timeoutMs: 10_000, what: 'the job to fail' });
-      expect((await queue.getJob(id))?.failedReason).toMatch(/invalid generate-report payload/);
+      await jobs.queue.add('generate-report', { reportId: 'report-from-another-release' }, { ...JOBS['generate-report'].options, jobId: id });
+      await waitFor(async () => (await jobs.queue.getJob(id))?.isFailed(), { timeoutMs: 10_000, what: 'the job to fail' });
+      expect((await jobs.queue.getJob(id))?.failedReason).toMatch(/invalid generate-report payload/);
       // The processor never touched the report: without the sweeper it would stay PENDING for ever.
       expect(await stored(id)).toMatchObject({ status: 'PENDING' });
       await age(id);

@@ -4,37 +4,14 @@
  * never which records are chosen or in what order.
  */
 import type { CdrRecord } from '@cdr-reports/domain';
-import { readReportFile, rowObjects, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
+import { cdrFactory, micros, readReportFile, rowObjects, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
 
-let sequence = 0;
+const sms = cdrFactory({
+  idGroup: 'a000',
+  columns: { account_id: 'tz', end_time: null, country: 'FR', network: '20801', currency: 'EUR', price: '0.0500', total_price: '0.0500', message_body: null },
+});
 /** A valid SMS of account tz starting at `start`; answer and end times as given. */
-function cdr(start: string, changes: CdrRecord = {}): CdrRecord {
-  sequence++;
-  return {
-    id: `00000000-0000-4000-a000-${String(sequence).padStart(12, '0')}`,
-    account_id: 'tz',
-    product: 'SMS',
-    direction: 'outbound',
-    from: 'ACME',
-    to: '+447700900123',
-    start_time: start,
-    answer_time: null,
-    end_time: null,
-    duration: '0',
-    billsec: '0',
-    status: 'delivered',
-    hangup_cause: null,
-    country: 'FR',
-    network: '20801',
-    currency: 'EUR',
-    price: '0.0500',
-    total_price: '0.0500',
-    parts: '1',
-    client_ref: null,
-    message_body: null,
-    ...changes,
-  };
-}
+const cdr = (start: string, changes: CdrRecord = {}): CdrRecord => sms({ start_time: start, ...changes });
 
 // Europe/Paris: +01:00 -> +02:00 at 2026-03-29T01:00Z, back to +01:00 at 2026-10-25T01:00Z.
 // America/New_York: -05:00 -> -04:00 at 2026-03-08T07:00Z.
@@ -63,13 +40,6 @@ const FRACTIONS = {
 };
 const RECORDS = [...Object.values(PARIS_SPRING), ...Object.values(PARIS_AUTUMN), ...Object.values(NEW_YORK), ...Object.values(FRACTIONS)];
 const WIDE = { date_start: '2026-03-01T00:00:00Z', date_end: '2026-11-01T00:00:00Z' };
-
-/** Microseconds since the epoch of an RFC 3339 timestamp. */
-function micros(text: string): bigint {
-  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?(Z|[+-]\d{2}:\d{2})$/.exec(text);
-  if (!match) throw new Error(`not an RFC 3339 timestamp with an offset: ${JSON.stringify(text)}`);
-  return BigInt(Date.parse(`${match[1]}${match[3]}`)) * 1000n + BigInt((match[2] ?? '').padEnd(6, '0'));
-}
 
 /** Wall-clock time and numeric offset of an instant in `zone`, by the runtime's own time zone data. */
 function wallClock(text: string, zone: string): { wall: string; offset: string } {

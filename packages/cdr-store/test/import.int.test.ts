@@ -4,37 +4,10 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { csvHeader, csvLine, importCdrFile, listPartitions, ndjsonLine } from '@cdr-reports/cdr-store';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { createTestDatabase, type TestDatabase } from '@cdr-reports/testing';
+import { cdrFactory, createTestDatabase, type TestDatabase } from '@cdr-reports/testing';
 
-let sequence = 0;
 /** A valid SMS with a fresh id; `changes` override any column. */
-function cdr(changes: CdrRecord = {}): CdrRecord {
-  sequence++;
-  return {
-    id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
-    account_id: 'acme',
-    product: 'SMS',
-    direction: 'outbound',
-    from: 'ACME',
-    to: '+447700900123',
-    start_time: '2026-03-10T09:00:00Z',
-    answer_time: null,
-    end_time: '2026-03-10T09:00:04.5Z',
-    duration: '0',
-    billsec: '0',
-    status: 'delivered',
-    hangup_cause: null,
-    country: 'GB',
-    network: '23415',
-    currency: 'GBP',
-    price: '0.0360',
-    total_price: '0.0360',
-    parts: '1',
-    client_ref: null,
-    message_body: 'Your code is 123456',
-    ...changes,
-  };
-}
+const cdr = cdrFactory();
 
 const csvOf = (records: CdrRecord[]) => csvHeader() + records.map(csvLine).join('');
 const ndjsonOf = (records: CdrRecord[]) => records.map(ndjsonLine).join('');

@@ -1,23 +1,11 @@
 import pg from 'pg';
 import type { ReportRequest } from '@cdr-reports/domain';
 import { exportCopySql, summarySql, type TimeRange } from '@cdr-reports/export';
+import { reportRequest } from '@cdr-reports/testing';
 
 const RANGE: TimeRange = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-02T00:00:00Z') };
 
-function request(changes: Partial<ReportRequest> = {}): ReportRequest {
-  return {
-    product: 'SMS',
-    account_id: 'acme',
-    include_subaccounts: false,
-    date_start: '2026-03-01T00:00:00Z',
-    date_end: '2026-04-01T00:00:00Z',
-    fields: ['id', 'start_time', 'from', 'client_ref'],
-    include_message: false,
-    timezone: 'UTC',
-    compression: 'gzip',
-    ...changes,
-  };
-}
+const request = (changes: Partial<ReportRequest> = {}): ReportRequest => reportRequest({ fields: ['id', 'start_time', 'from', 'client_ref'], ...changes });
 
 /** A literal function that records every value it is given and returns a marker that cannot occur otherwise. */
 function recordingLiteral() {

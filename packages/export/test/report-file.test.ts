@@ -1,25 +1,9 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { ReportRequest } from '@cdr-reports/domain';
 import { createCompressor, reportFileNaming } from '@cdr-reports/export';
-import { gunzip, unzip } from '@cdr-reports/testing';
+import { gunzip, reportRequest, unzip } from '@cdr-reports/testing';
 
 const REPORT_ID = '6f1c2b8e-3a4d-4e5f-9a0b-1c2d3e4f5a6b';
-
-function request(changes: Partial<ReportRequest> = {}): ReportRequest {
-  return {
-    product: 'SMS',
-    account_id: 'acme',
-    include_subaccounts: false,
-    date_start: '2026-03-01T00:00:00Z',
-    date_end: '2026-04-01T00:00:00Z',
-    fields: ['id', 'start_time'],
-    include_message: false,
-    timezone: 'UTC',
-    compression: 'gzip',
-    ...changes,
-  };
-}
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -31,7 +15,7 @@ async function collect(stream: Readable): Promise<Buffer> {
 describe('reportFileNaming', () => {
   it('names a gzip report {PRODUCT}_{request_id}.csv.gz, stored as application/gzip under the account', () => {
     for (const product of ['VOICE-CALL', 'SMS', 'MESSAGES'] as const) {
-      expect(reportFileNaming(REPORT_ID, request({ product }))).toEqual({
+      expect(reportFileNaming(REPORT_ID, reportRequest({ product }))).toEqual({
         name: `${product}_${REPORT_ID}.csv.gz`,
         key: `reports/acme/${REPORT_ID}/${product}_${REPORT_ID}.csv.gz`,
         contentType: 'application/gzip',
@@ -40,7 +24,7 @@ describe('reportFileNaming', () => {
   });
 
   it('names a zip report {PRODUCT}_{request_id}.zip holding report_{PRODUCT}_{account_id}_{yyyymmdd}.csv', () => {
-    expect(reportFileNaming(REPORT_ID, request({ product: 'VOICE-CALL', account_id: 'acme-uk', compression: 'zip', date_start: '2026-03-15T10:20:30Z' }))).toEqual({
+    expect(reportFileNaming(REPORT_ID, reportRequest({ product: 'VOICE-CALL', account_id: 'acme-uk', compression: 'zip', date_start: '2026-03-15T10:20:30Z' }))).toEqual({
       name: `VOICE-CALL_${REPORT_ID}.zip`,
       key: `reports/acme-uk/${REPORT_ID}/VOICE-CALL_${REPORT_ID}.zip`,
       contentType: 'application/zip',
@@ -50,7 +34,7 @@ describe('reportFileNaming', () => {
 
   it('dates the zip entry by the day date_start names, in the report time zone, not by its UTC day', () => {
     // Midnight of 1 March in Paris is 28 February 23:00 UTC; the caller asked for a March report in Paris time.
-    const naming = reportFileNaming(REPORT_ID, request({ compression: 'zip', date_start: '2026-03-01T00:00:00+01:00', timezone: 'Europe/Paris' }));
+    const naming = reportFileNaming(REPORT_ID, reportRequest({ compression: 'zip', date_start: '2026-03-01T00:00:00+01:00', timezone: 'Europe/Paris' }));
     expect(naming.entryName).toBe('report_SMS_acme_20260301.csv');
   });
 });
