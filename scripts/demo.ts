@@ -5,12 +5,15 @@
  * only through the CLI and the HTTP API, as a user would. With `--once` (or without a terminal) it stops the cluster after the checks.
  */
 import { spawn, execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { loadConfigOrExit } from '@cdr-reports/config';
 import { CsvRecordCounter } from '@cdr-reports/export';
+import { Webhook } from 'standardwebhooks';
 
 const ROOT = path.join(__dirname, '..');
 const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
@@ -29,14 +32,41 @@ async function cli<T = unknown>(args: string[]): Promise<T> {
   return JSON.parse(stdout) as T;
 }
 
-async function ensureAccount(id: string, parent?: string): Promise<string> {
+/** The account's API key, and its webhook secret when the account is new (a secret is shown once too). */
+async function ensureAccount(id: string, parent?: string): Promise<{ apiKey: string; webhookSecret?: string }> {
   const existing = await cli<{ account_id: string }[]>(['accounts', 'list']);
   if (existing.some((a) => a.account_id === id)) {
     // The demo ran before: its key was shown once and is gone, so make a fresh one.
-    return (await cli<{ api_key: string }>(['keys', 'create', '--account', id, '--name', 'demo'])).api_key;
+    return { apiKey: (await cli<{ api_key: string }>(['keys', 'create', '--account', id, '--name', 'demo'])).api_key };
   }
   const args = ['accounts', 'create', '--name', id, '--id', id, ...(parent ? ['--parent', parent] : [])];
-  return (await cli<{ api_key: string }>(args)).api_key;
+  const created = await cli<{ api_key: string; webhook_secret: string }>(args);
+  return { apiKey: created.api_key, webhookSecret: created.webhook_secret };
+}
+
+/** A local receiver for the report's callback: it verifies the Standard Webhooks signature and keeps the event. */
+async function startCallbackReceiver(secret: () => string) {
+  let resolveEvent: (event: { id: string; type: string; verified: boolean }) => void = () => undefined;
+  const event = new Promise<{ id: string; type: string; verified: boolean }>((resolve) => (resolveEvent = resolve));
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let verified = true;
+      let payload: { type: string };
+      try {
+        payload = new Webhook(secret()).verify(body, request.headers as Record<string, string>) as { type: string };
+      } catch {
+        verified = false;
+        payload = JSON.parse(body) as { type: string };
+      }
+      response.writeHead(verified ? 204 : 400).end();
+      resolveEvent({ id: String(request.headers['webhook-id']), type: payload.type, verified });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cdr-callbacks`, event, close: () => server.close() };
 }
 
 async function waitForHealth(url: string, timeoutMs: number): Promise<void> {
@@ -54,7 +84,8 @@ async function main(): Promise<void> {
   await cli(['migrate']);
 
   step(`Accounts: ${ACCOUNTS.parent} with subaccounts ${ACCOUNTS.subaccounts.join(', ')}`);
-  const parentKey = await ensureAccount(ACCOUNTS.parent);
+  const parent = await ensureAccount(ACCOUNTS.parent);
+  const parentKey = parent.apiKey;
   for (const sub of ACCOUNTS.subaccounts) await ensureAccount(sub, ACCOUNTS.parent);
 
   // Last calendar month, seeded by month: running the demo again the same month loads nothing twice.
@@ -69,7 +100,12 @@ async function main(): Promise<void> {
 
   step('Cluster: API, worker, notifier (and the embedded S3 server)');
   process.stdout.write('$ npm start\n');
-  const cluster = spawn(TSX, [CLI, 'start', 'all'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The demo's callback receiver listens on loopback, which callbacks may reach only when allowed explicitly.
+  const cluster = spawn(TSX, [CLI, 'start', 'all'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, CALLBACK_ALLOWED_NETWORKS: process.env.CALLBACK_ALLOWED_NETWORKS || '127.0.0.0/8' },
+  });
   const stopCluster = () =>
     new Promise<void>((resolve) => {
       if (cluster.exitCode !== null) return resolve();
@@ -86,12 +122,20 @@ async function main(): Promise<void> {
 
   step(`A report: every voice call of ${ACCOUNTS.parent} and its subaccounts in ${from.toISOString().slice(0, 7)}`);
   const auth = { authorization: `Bearer ${parentKey}`, 'content-type': 'application/json' };
+  // A rerun of the demo cannot read the old secret back: rotating it gives one to verify with.
+  let secret = parent.webhookSecret;
+  if (!secret) {
+    const rotated = await fetch(`${base}/v1/webhook-secret/rotate`, { method: 'POST', headers: { authorization: `Bearer ${parentKey}` } });
+    secret = ((await rotated.json()) as { webhook_secret: string }).webhook_secret;
+  }
+  const receiver = await startCallbackReceiver(() => secret!);
   const body = {
     product: 'VOICE-CALL',
     include_subaccounts: true,
     date_start: from.toISOString(),
     date_end: to.toISOString(),
     timezone: 'Europe/London',
+    callback_url: receiver.url,
   };
   process.stdout.write(`$ curl -X POST ${base}/v1/reports -H "Authorization: Bearer $API_KEY" -d '${JSON.stringify(body)}'\n`);
   const created = await fetch(`${base}/v1/reports`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
@@ -125,6 +169,22 @@ async function main(): Promise<void> {
   process.stdout.write(`  ${bytes.length} bytes, ${rows} data rows = items_count ${current.items_count}: the file is complete\n`);
   process.stdout.write(`  summary: ${JSON.stringify(current.summary, null, 2).replace(/\n/g, '\n  ')}\n`);
   process.stdout.write(`  file: ${path.relative(process.cwd(), saved)} (expires ${current.expires_at})\n`);
+
+  step('The callback');
+  const event = await Promise.race([
+    receiver.event,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no callback within 30 s')), 30_000)),
+  ]);
+  receiver.close();
+  if (!event.verified) throw new Error(`the callback ${event.id} did not carry a valid signature`);
+  process.stdout.write(`  ${event.type} ${event.id} arrived at ${receiver.url}: signature verified (Standard Webhooks)\n`);
+  // The notifier records the attempt once the receiver has answered: give it a moment.
+  let log: { state?: string } = {};
+  for (let tries = 0; tries < 50 && log.state !== 'delivered'; tries++) {
+    log = (await (await fetch(`${base}/v1/reports/${report.request_id}/callbacks`, { headers: auth })).json()) as { state?: string };
+    if (log.state !== 'delivered') await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.stdout.write(`$ curl -H "Authorization: Bearer $API_KEY" ${base}/v1/reports/${report.request_id}/callbacks\n${JSON.stringify(log, null, 2)}\n`);
 
   step('Ready');
   process.stdout.write(`API:      ${base}\nAPI key:  ${parentKey}  (account ${ACCOUNTS.parent}; shown once)\n`);

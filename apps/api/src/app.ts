@@ -1,11 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
-import type { ReportService } from '@cdr-reports/reports';
+import type { CallbackService, ReportService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
 import { authenticate } from './plugins/authenticate';
 import { sendProblem } from './problem';
 import { accountsRoutes } from './routes/accounts.routes';
 import { healthRoutes } from './routes/health.routes';
+import { callbacksRoutes } from './routes/callbacks.routes';
 import { reportsRoutes } from './routes/reports.routes';
 
 /** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
@@ -14,6 +15,7 @@ export interface ApiDependencies {
   accounts: AccountsRepository;
   keys: ApiKeysRepository;
   reports: ReportService;
+  callbacks: CallbackService;
 }
 
 /** Builds the HTTP API without listening, so tests can drive it with inject() or a real socket. */
@@ -37,6 +39,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     v1.addHook('preHandler', authenticate(deps.keys));
     await v1.register(accountsRoutes, { accounts: deps.accounts });
     await v1.register(reportsRoutes, { service: deps.reports });
+    await v1.register(callbacksRoutes, { callbacks: deps.callbacks, accounts: deps.accounts });
   });
   return app;
 }

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
-import { AccountsRepository, ApiKeysRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { ReportQueue, createProducerConnection } from '@cdr-reports/jobs';
+import { AccountsRepository, ApiKeysRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { CallbackQueue, ReportQueue, createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
-import { ReportService } from '@cdr-reports/reports';
+import { CallbackService, ReportService } from '@cdr-reports/reports';
+import { AddressPolicy } from '@cdr-reports/webhooks';
 import { buildApi } from './app';
 
 export interface ApiInstance {
@@ -21,6 +22,10 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
   const storage = await openReportStorage(config, logger);
   const redis = createProducerConnection(config.redisUrl);
   const queue = new ReportQueue(redis, config.queuePrefix);
+  const callbacks = {
+    queue: new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule.length),
+    store: new CallbacksRepository(pool),
+  };
   const accounts = new AccountsRepository(pool);
   // Read once: the list only changes with a PostgreSQL upgrade, and the view is slow to scan.
   const zones = await pool.query<{ name: string }>('SELECT name FROM pg_timezone_names');
@@ -28,18 +33,27 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
     reports: new ReportsRepository(pool),
     accounts,
     queue,
+    callbacks,
+    callbackPolicy: new AddressPolicy(config.callbackAllowedNetworks),
     store: storage.store,
     links: storage.links,
     cdrRetention: config.cdrRetention,
     timeZones: new Set(zones.rows.map((z) => z.name)),
     logger,
   });
-  const app = await buildApi({ logger, accounts, keys: new ApiKeysRepository(pool), reports: service });
+  const app = await buildApi({
+    logger,
+    accounts,
+    keys: new ApiKeysRepository(pool),
+    reports: service,
+    callbacks: new CallbackService(service, callbacks),
+  });
   return {
     app,
     async close() {
       await app.close();
       await queue.close();
+      await callbacks.queue.close();
       redis.disconnect();
       storage.close();
       await pool.end();

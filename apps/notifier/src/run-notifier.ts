@@ -1,17 +1,67 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
-import { createWorkerConnection } from '@cdr-reports/jobs';
+import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { CallbackQueue, QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
+import { openReportStorage } from '@cdr-reports/object-store';
+import { AddressPolicy, HostLimiter, createGuardedAgent, retryDelay } from '@cdr-reports/webhooks';
+import { startCallbackRelay } from './callback-relay';
+import { DeliveryAttemptError, processDeliverCallback } from './processors/deliver-callback.processor';
 
-/**
- * Starts the notifier. Callback deliveries (signed, retried, SSRF-safe) are not part of this release yet:
- * the process connects to Redis so that deployments and health checks can include it from day one.
- */
+const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+/** Names the product and version to receivers. */
+export const USER_AGENT = `cdr-reports-webhooks/${VERSION}`;
+
+/** Starts the notifier: the callback deliveries and the outbox relay. Returns a function that stops them. */
 export async function runNotifier(config: Config, logger: Logger): Promise<() => Promise<void>> {
+  await ensureDatabase(config.databaseUrl);
+  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-notifier', max: 10 });
+  await migrate(pool);
+  const storage = await openReportStorage(config, logger);
   const connection = createWorkerConnection(config.redisUrl);
-  await connection.ping();
-  logger.info({ prefix: config.queuePrefix }, 'notifier started (no callback queue is defined in this release)');
+  const callbacks = new CallbacksRepository(pool);
+  const queue = new CallbackQueue(connection, config.queuePrefix, config.callbackRetrySchedule.length);
+  const policy = new AddressPolicy(config.callbackAllowedNetworks);
+  const dispatcher = createGuardedAgent(policy);
+  const deps = {
+    callbacks,
+    reports: new ReportsRepository(pool),
+    accounts: new AccountsRepository(pool),
+    links: storage.links,
+    dispatcher,
+    policy,
+    limiter: new HostLimiter(config.callbackHostConcurrency),
+    timeoutMs: config.callbackTimeoutMs,
+    userAgent: USER_AGENT,
+    logger,
+  };
+
+  const worker = new Worker(QUEUES.callbacks, (job, token) => processDeliverCallback(deps, job, token), {
+    connection,
+    prefix: config.queuePrefix,
+    concurrency: config.callbackConcurrency,
+    lockDuration: config.jobLockMs,
+    stalledInterval: config.jobLockMs,
+    settings: {
+      backoffStrategy: (attemptsMade, _type, error) =>
+        retryDelay(config.callbackRetrySchedule, attemptsMade, error instanceof DeliveryAttemptError ? error.retryAfterMs : undefined),
+    },
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'notifier worker error'));
+  await worker.waitUntilReady();
+  const relay = startCallbackRelay({ callbacks, queue, logger });
+  logger.info({ queue: QUEUES.callbacks, prefix: config.queuePrefix, concurrency: config.callbackConcurrency }, 'notifier started');
+
   return async () => {
+    await relay.stop();
+    await worker.close();
+    await queue.close();
     await connection.quit();
-    logger.info('notifier stopped: Redis connection closed');
+    await dispatcher.close();
+    storage.close();
+    await pool.end();
+    logger.info('notifier stopped: deliveries in flight finished, connections closed');
   };
 }

@@ -1,7 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
-import { AccountsRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { QUEUES, ReportQueue, createWorkerConnection, isJobName } from '@cdr-reports/jobs';
+import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, isJobName } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
 import { processCdrRetention } from './processors/cdr-retention.processor';
@@ -29,6 +29,10 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   const reports = new ReportsRepository(pool);
   const accounts = new AccountsRepository(pool);
   const reportQueue = new ReportQueue(connection, config.queuePrefix);
+  const callbacks = {
+    queue: new CallbackQueue(connection, config.queuePrefix, config.callbackRetrySchedule.length),
+    store: new CallbacksRepository(pool),
+  };
 
   const reportWorker = new Worker(
     QUEUES.reports,
@@ -38,6 +42,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
         {
           reports,
           accounts,
+          callbacks,
           reportTtlMs: config.reportTtlMs,
           logger,
           abortPollMs: options.abortPollMs,
@@ -65,7 +70,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
         case 'cdr-retention':
           return processCdrRetention({ pool, retention: config.cdrRetention, logger: log });
         case 'report-sweeper':
-          return processReportSweeper({ reports, store: storage.store, queue: reportQueue, logger: log });
+          return processReportSweeper({ reports, store: storage.store, queue: reportQueue, callbacks, logger: log });
         default:
           throw new UnrecoverableError(`job "${job.name}" does not belong on ${QUEUES.maintenance}`);
       }
@@ -83,6 +88,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     // close() lets running jobs finish; the caller's shutdown deadline bounds it.
     await Promise.all([reportWorker.close(), maintenance.close()]);
     await reportQueue.close();
+    await callbacks.queue.close();
     await connection.quit();
     storage.close();
     await pool.end();

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { parseCalendarPeriod, parseDuration, type CalendarPeriod } from './duration';
+import { parseCalendarPeriod, parseDuration, parseDurationList, type CalendarPeriod } from './duration';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -44,6 +44,14 @@ export interface Config {
    * worker after about this long; too short a lock makes jobs stall under load.
    */
   jobLockMs: number;
+  /** Delay before each callback attempt, the first one included (milliseconds); its length is the number of attempts. */
+  callbackRetrySchedule: number[];
+  /** One callback attempt, connect to last byte read (milliseconds). */
+  callbackTimeoutMs: number;
+  /** Callback deliveries one notifier process makes at once. */
+  callbackConcurrency: number;
+  /** Of those, at most this many to one destination host, so a slow receiver cannot hold up the others. */
+  callbackHostConcurrency: number;
 }
 
 export type Environment = Record<string, string | undefined>;
@@ -118,6 +126,17 @@ export function parseConfig(env: Environment): Config {
     problems.push(`JOB_LOCK_DURATION: must be a duration of at least 1s, like 30s, got "${lockText}"`);
   }
 
+  const scheduleText = read('CALLBACK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,14h,20h,24h');
+  const callbackRetrySchedule = parseDurationList(scheduleText);
+  if (callbackRetrySchedule === undefined || callbackRetrySchedule.length > 50) {
+    problems.push(`CALLBACK_RETRY_SCHEDULE: must be 1-50 comma-separated durations like 0s,5s,5m,30m, got "${scheduleText}"`);
+  }
+  const callbackTimeoutText = read('CALLBACK_TIMEOUT', '15s');
+  const callbackTimeoutMs = parseDuration(callbackTimeoutText);
+  if (callbackTimeoutMs === undefined || callbackTimeoutMs > 120_000) {
+    problems.push(`CALLBACK_TIMEOUT: must be a duration up to 2m, like 15s, got "${callbackTimeoutText}"`);
+  }
+
   const retentionText = read('CDR_RETENTION', '13 months');
   const cdrRetention = parseCalendarPeriod(retentionText);
   if (cdrRetention === undefined) {
@@ -171,6 +190,10 @@ export function parseConfig(env: Environment): Config {
     reportCompressionLevel: integer('REPORT_COMPRESSION_LEVEL', 4, 1, 9),
     reportWorkerConcurrency: integer('REPORT_WORKER_CONCURRENCY', 2, 1, 64),
     jobLockMs: jobLockMs ?? 30_000,
+    callbackRetrySchedule: callbackRetrySchedule ?? [0],
+    callbackTimeoutMs: callbackTimeoutMs ?? 15_000,
+    callbackConcurrency: integer('CALLBACK_CONCURRENCY', 50, 1, 1000),
+    callbackHostConcurrency: integer('CALLBACK_HOST_CONCURRENCY', 4, 1, 1000),
   };
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');

@@ -14,6 +14,13 @@ export function parseDuration(text: string): number | undefined {
   return total > 0 ? total : undefined;
 }
 
+/** Parses a comma-separated list of durations (`0s,5s,5m`; `0` alone means immediately); undefined if any is not one. */
+export function parseDurationList(text: string): number[] | undefined {
+  const parts = text.split(',').map((part) => part.trim());
+  const delays = parts.map((part) => (part === '0' || part === '0s' ? 0 : parseDuration(part)));
+  return parts.length > 0 && delays.every((d): d is number => d !== undefined) ? delays : undefined;
+}
+
 /** A calendar period counted in months and days, as retention is stated ("13 months"). */
 export interface CalendarPeriod {
   months: number;

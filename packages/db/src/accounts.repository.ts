@@ -136,9 +136,29 @@ export class AccountsRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
-  async webhookSecret(accountId: string): Promise<string | undefined> {
-    const result = await this.pool.query<{ webhook_secret: string }>('SELECT webhook_secret FROM accounts WHERE id = $1', [accountId]);
-    return result.rows[0]?.webhook_secret;
+  /** The secrets callbacks to the account are signed with: the current one, and the previous one for 24 h after a rotation. */
+  async signingSecrets(accountId: string): Promise<string[]> {
+    const result = await this.pool.query<{ webhook_secret: string; previous: string | null }>(
+      `SELECT webhook_secret, CASE WHEN previous_secret_expires_at > now() THEN previous_webhook_secret END AS previous
+       FROM accounts WHERE id = $1`,
+      [accountId],
+    );
+    const row = result.rows[0];
+    if (!row) return [];
+    return row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret];
+  }
+
+  /** Replaces the account's webhook secret; the old one keeps signing alongside for `overlapHours`. */
+  async rotateWebhookSecret(accountId: string, overlapHours = 24): Promise<{ webhookSecret: string; previousSecretExpiresAt: Date }> {
+    const webhookSecret = newWebhookSecret();
+    const result = await this.pool.query<{ previous_secret_expires_at: Date }>(
+      `UPDATE accounts SET previous_webhook_secret = webhook_secret, webhook_secret = $2,
+         previous_secret_expires_at = now() + make_interval(hours => $3)
+       WHERE id = $1 RETURNING previous_secret_expires_at`,
+      [accountId, webhookSecret, overlapHours],
+    );
+    if (!result.rows[0]) throw new NotFoundError(`account ${accountId} does not exist`);
+    return { webhookSecret, previousSecretExpiresAt: result.rows[0].previous_secret_expires_at };
   }
 }
 

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { ConflictError, type ReportError, type ReportFile, type ReportRecord, type ReportRequest, type ReportStatus, type ReportSummary } from '@cdr-reports/domain';
-import type { Pool } from './pool';
+import { withTransaction, type Pool } from './pool';
 
 /** The same Idempotency-Key was used with a different request body: 422. */
 export class IdempotencyMismatchError extends ConflictError {
@@ -78,6 +79,21 @@ export interface ReportListFilter {
   /** Keyset cursor: list reports older than this report (by receive_time, then id), exact to the microsecond. */
   beforeId?: string;
   limit: number;
+}
+
+/** The outcome of moving a report to a terminal state. */
+export interface TerminalChange {
+  /** False when the report had already left the state the change starts from. */
+  changed: boolean;
+  /** The callback event recorded with the change, when the report has a callback_url: deliver it. */
+  eventId?: string;
+}
+
+export type CallbackEventType = 'report.completed' | 'report.failed' | 'report.aborted';
+
+/** A new webhook-id: Standard Webhooks' `msg_` and 24 random characters. */
+export function newEventId(): string {
+  return `msg_${randomBytes(18).toString('base64url')}`;
 }
 
 export interface CompletedReport {
@@ -203,36 +219,61 @@ export class ReportsRepository {
     return result.rows[0]?.status;
   }
 
-  /** PROCESSING -> SUCCESS; false when the report left PROCESSING meanwhile (aborted). */
-  async complete(id: string, done: CompletedReport): Promise<boolean> {
-    const result = await this.pool.query(
+  /** PROCESSING -> SUCCESS, with its callback event; unchanged when the report left PROCESSING (aborted). */
+  async complete(id: string, done: CompletedReport): Promise<TerminalChange> {
+    return this.toTerminal(
+      id,
+      'report.completed',
       `UPDATE reports SET status = 'SUCCESS', items_count = $2, summary = $3, file_key = $4, file_name = $5, file_size = $6,
          content_type = $7, end_time = $8, expires_at = $9, progress_items = $2, progress_percent = 100,
          error_code = NULL, error_message = NULL, updated_at = now()
        WHERE id = $1 AND status = 'PROCESSING'`,
       [id, done.itemsCount, done.summary, done.fileKey, done.file.name, done.file.size_bytes, done.file.content_type, done.endTime, done.expiresAt],
     );
-    return result.rowCount === 1;
   }
 
-  /** PENDING or PROCESSING -> FAILED with a reason; false when it was already terminal. */
-  async fail(id: string, error: ReportError): Promise<boolean> {
-    const result = await this.pool.query(
+  /** PENDING or PROCESSING -> FAILED with a reason, with its callback event; unchanged when already terminal. */
+  async fail(id: string, error: ReportError): Promise<TerminalChange> {
+    return this.toTerminal(
+      id,
+      'report.failed',
       `UPDATE reports SET status = 'FAILED', error_code = $2, error_message = $3, end_time = now(), updated_at = now()
        WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')`,
       [id, error.code, error.message],
     );
-    return result.rowCount === 1;
   }
 
-  /** PENDING or PROCESSING -> ABORTED; false when it was already terminal. */
-  async abort(id: string): Promise<boolean> {
-    const result = await this.pool.query(
+  /** PENDING or PROCESSING -> ABORTED, with its callback event; unchanged when already terminal. */
+  async abort(id: string): Promise<TerminalChange> {
+    return this.toTerminal(
+      id,
+      'report.aborted',
       `UPDATE reports SET status = 'ABORTED', end_time = now(), updated_at = now()
        WHERE id = $1 AND status IN ('PENDING', 'PROCESSING')`,
       [id],
     );
-    return result.rowCount === 1;
+  }
+
+  /**
+   * Applies a terminal transition and, in the same transaction, records the callback event (the outbox):
+   * a crash can then neither lose the event nor record it twice (one event per report).
+   */
+  private async toTerminal(id: string, type: CallbackEventType, update: string, params: unknown[]): Promise<TerminalChange> {
+    return withTransaction(this.pool, async (client) => {
+      const updated = await client.query<{ account_id: string; callback_url: string | null }>(
+        `${update} RETURNING account_id, request->>'callback_url' AS callback_url`,
+        params,
+      );
+      const row = updated.rows[0];
+      if (!row) return { changed: false };
+      if (!row.callback_url) return { changed: true };
+      const event = await client.query<{ id: string }>(
+        `INSERT INTO callback_events (id, report_id, account_id, type, url) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (report_id) DO NOTHING RETURNING id`,
+        [newEventId(), id, row.account_id, type, row.callback_url],
+      );
+      return { changed: true, eventId: event.rows[0]?.id };
+    });
   }
 
   /** SUCCESS -> EXPIRED now (the caller deleted the file, or is about to). */

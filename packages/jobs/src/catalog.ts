@@ -9,6 +9,8 @@ export const QUEUES = {
   reports: 'reports',
   /** Maintenance jobs run by the worker on schedules: CDR retention, the report sweeper. */
   maintenance: 'maintenance',
+  /** One job per callback delivery, taken by the notifier. */
+  callbacks: 'callbacks',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -33,6 +35,11 @@ export const JOBS = {
       removeOnFail: { age: 7 * 86_400 },
     },
   },
+  'deliver-callback': {
+    queue: QUEUES.callbacks,
+    // attempts come from CALLBACK_RETRY_SCHEDULE at enqueue time; the delays from the notifier's backoff strategy.
+    options: { backoff: { type: 'callback-schedule' }, removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
+  },
   'cdr-retention': {
     queue: QUEUES.maintenance,
     options: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 100, removeOnFail: 500 },
@@ -52,6 +59,7 @@ export type JobName = keyof typeof JOBS;
 /** Payload of every job: ids, never entities. */
 export interface JobPayloads {
   'generate-report': { reportId: string };
+  'deliver-callback': { eventId: string };
   'cdr-retention': Record<string, never>;
   'report-sweeper': Record<string, never>;
 }
@@ -69,4 +77,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function parseGenerateReportPayload(data: unknown): JobPayloads['generate-report'] | undefined {
   const reportId = (data as { reportId?: unknown } | null)?.reportId;
   return typeof reportId === 'string' && UUID.test(reportId) ? { reportId } : undefined;
+}
+
+/** Checks a deliver-callback payload at runtime; undefined for one no retry can fix. */
+export function parseDeliverCallbackPayload(data: unknown): JobPayloads['deliver-callback'] | undefined {
+  const eventId = (data as { eventId?: unknown } | null)?.eventId;
+  return typeof eventId === 'string' && /^msg_[A-Za-z0-9_-]{1,64}$/.test(eventId) ? { eventId } : undefined;
 }

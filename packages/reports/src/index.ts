@@ -1,1 +1,2 @@
-export { ReportService, GoneError, type ReportServiceDependencies, type ListReportsQuery } from './report.service';
+export { ReportService, CallbackService, GoneError, NoCallbackError, type ReportServiceDependencies, type ListReportsQuery, type CallbackLog } from './report.service';
+export { downloadLink } from './download-link';

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { subtractPeriod, type CalendarPeriod } from '@cdr-reports/config';
-import type { AccountsRepository, ReportsRepository } from '@cdr-reports/db';
+import type { AccountsRepository, CallbackAttempt, CallbackEvent, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
 import {
   ConflictError,
   ForbiddenError,
@@ -12,22 +12,27 @@ import {
   type ReportRecord,
   type ReportStatus,
 } from '@cdr-reports/domain';
-import type { ReportQueue } from '@cdr-reports/jobs';
+import { publishCallbackEvent, type CallbackQueue, type ReportQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
+import { downloadLink } from './download-link';
+import { callbackUrlRefusal, type AddressPolicy, type ResolveAll } from '@cdr-reports/webhooks';
 
 /** The report is gone for good (expired or aborted): 410. */
 export class GoneError extends Error {
   override name = 'GoneError';
 }
 
-/** The longest a presigned link may live (SigV4). */
-const MAX_LINK_SECONDS = 7 * 86_400;
-
 export interface ReportServiceDependencies {
   reports: ReportsRepository;
   accounts: AccountsRepository;
   queue: ReportQueue;
+  /** The callback outbox: events of reports aborted here, redeliveries. */
+  callbacks: { queue: CallbackQueue; store: CallbacksRepository };
+  /** Which addresses a callback_url may point at (SSRF). */
+  callbackPolicy: AddressPolicy;
+  /** DNS for the callback_url check. Default: the system resolver. */
+  resolve?: ResolveAll;
   /** Deletes files (DELETE of a finished report). */
   store: ObjectStore;
   /** Presigns download links. */
@@ -70,6 +75,10 @@ export class ReportService {
       oldestDateStart: subtractPeriod(now, this.deps.cdrRetention),
       isKnownTimeZone: (zone) => this.deps.timeZones.has(zone),
     });
+    if (request.callback_url !== undefined) {
+      const refusal = await callbackUrlRefusal(request.callback_url, this.deps.callbackPolicy, this.deps.resolve);
+      if (refusal) throw new ValidationError([{ name: 'callback_url', reason: refusal }]);
+    }
     if (!(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
       throw new ForbiddenError(`this API key cannot request reports for account ${request.account_id}`);
     }
@@ -142,7 +151,9 @@ export class ReportService {
   async cancel(principal: string, id: string): Promise<ReportRecord> {
     const report = await this.get(principal, id);
     if (report.status === 'PENDING' || report.status === 'PROCESSING') {
-      if (await this.deps.reports.abort(id)) await this.deps.queue.removeIfWaiting(id).catch(() => undefined);
+      const aborted = await this.deps.reports.abort(id);
+      if (aborted.changed) await this.deps.queue.removeIfWaiting(id).catch(() => undefined);
+      await publishCallbackEvent(aborted.eventId, this.deps.callbacks.queue, this.deps.callbacks.store, this.deps.logger);
     } else if (report.status === 'SUCCESS' && report.fileKey) {
       await this.deps.store.delete(report.fileKey);
       await this.deps.reports.expireNow(id);
@@ -153,12 +164,7 @@ export class ReportService {
 
   /** A presigned link valid until expires_at (and at most 7 days), for a SUCCESS report only. */
   async downloadLink(report: ReportRecord): Promise<string | undefined> {
-    const now = this.now();
-    if (effectiveStatus(report, now) !== 'SUCCESS' || !report.fileKey || !report.expiresAt || !report.file) return undefined;
-    // Rounded up: a link asked for in the last second before expires_at still works, for that second.
-    const seconds = Math.min(MAX_LINK_SECONDS, Math.ceil((report.expiresAt.getTime() - now.getTime()) / 1000));
-    if (seconds < 1) return undefined;
-    return this.deps.links.presignGet(report.fileKey, seconds, report.file.name);
+    return downloadLink(this.deps.links, report, this.now());
   }
 
   /** GET .../download: the link, or why there is none (409 not ready, 410 gone). */
@@ -170,6 +176,47 @@ export class ReportService {
     const link = await this.downloadLink(report);
     if (!link) throw new ConflictError(`report ${id} is ${status}: the file is not ready yet`);
     return link;
+  }
+}
+
+/** A report's callback event and every attempt to deliver it. */
+export interface CallbackLog {
+  event: CallbackEvent;
+  attempts: CallbackAttempt[];
+}
+
+/** The report has no callback event (no callback_url, or not finished yet): 409 for a redelivery. */
+export class NoCallbackError extends ConflictError {
+  override name = 'NoCallbackError';
+}
+
+/** The callback use cases: what was delivered, and delivering again. */
+export class CallbackService {
+  constructor(
+    private readonly reports: ReportService,
+    private readonly callbacks: { queue: CallbackQueue; store: CallbacksRepository },
+  ) {}
+
+  /** The report's callback event and its attempts; undefined when the report has none (yet). */
+  async log(principal: string, reportId: string): Promise<CallbackLog | undefined> {
+    const report = await this.reports.get(principal, reportId);
+    const event = await this.callbacks.store.findByReport(report.id);
+    return event ? { event, attempts: await this.callbacks.store.attempts(event.id) } : undefined;
+  }
+
+  /** Starts a new delivery of the same event (same webhook-id and body). */
+  async redeliver(principal: string, reportId: string): Promise<CallbackLog> {
+    const report = await this.reports.get(principal, reportId);
+    const event = await this.callbacks.store.findByReport(report.id);
+    if (!event) {
+      throw new NoCallbackError(
+        report.request.callback_url ? `report ${reportId} has not finished: there is no event yet` : `report ${reportId} has no callback_url`,
+      );
+    }
+    const delivery = await this.callbacks.store.redeliver(event.id);
+    await this.callbacks.queue.enqueue(event.id, delivery);
+    await this.callbacks.store.markEnqueued(event.id);
+    return { event: (await this.callbacks.store.find(event.id))!, attempts: await this.callbacks.store.attempts(event.id) };
   }
 }
 

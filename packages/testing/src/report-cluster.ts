@@ -3,6 +3,7 @@ import { importCdrRecords } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
 import type { CdrRecord } from '@cdr-reports/domain';
 import { createLogger, type Logger } from '@cdr-reports/logging';
+import { runNotifier } from '@cdr-reports/notifier';
 import { runWorker, type WorkerOptions } from '@cdr-reports/worker';
 import { startTestServices, type TestServices } from './services';
 import { waitFor } from './wait';
@@ -26,6 +27,8 @@ export interface ReportClusterOptions {
   env?: Record<string, string>;
   /** Start a worker in this process right away. Default true. */
   worker?: boolean;
+  /** Start a notifier in this process right away. Default false. */
+  notifier?: boolean;
   workerOptions?: WorkerOptions;
 }
 
@@ -54,6 +57,8 @@ export interface ReportCluster {
   download(report: ReportResource): Promise<Buffer>;
   startWorker(options?: WorkerOptions): Promise<void>;
   stopWorker(): Promise<void>;
+  startNotifier(): Promise<void>;
+  stopNotifier(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,7 @@ export async function startReportCluster(options: ReportClusterOptions = {}): Pr
   const api = await createApi(config, logger);
   const accounts = new AccountsRepository(services.db.pool);
   let stopWorker: (() => Promise<void>) | undefined;
+  let stopNotifier: (() => Promise<void>) | undefined;
 
   const cluster: ReportCluster = {
     services,
@@ -121,12 +127,22 @@ export async function startReportCluster(options: ReportClusterOptions = {}): Pr
       await stopWorker?.();
       stopWorker = undefined;
     },
+    async startNotifier() {
+      if (stopNotifier) throw new Error('a notifier is already running');
+      stopNotifier = await runNotifier(config, logger);
+    },
+    async stopNotifier() {
+      await stopNotifier?.();
+      stopNotifier = undefined;
+    },
     async close() {
+      await cluster.stopNotifier();
       await cluster.stopWorker();
       await api.close();
       await services.close();
     },
   };
   if (options.worker ?? true) await cluster.startWorker();
+  if (options.notifier) await cluster.startNotifier();
   return cluster;
 }

@@ -1,13 +1,15 @@
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { AccountsRepository, ReportsRepository } from '@cdr-reports/db';
+import type { AccountsRepository, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
 import type { ReportError } from '@cdr-reports/domain';
 import { exportReport, type ExportDependencies } from '@cdr-reports/export';
-import { parseGenerateReportPayload } from '@cdr-reports/jobs';
+import { parseGenerateReportPayload, publishCallbackEvent, type CallbackQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 
 export interface GenerateReportDependencies {
   reports: ReportsRepository;
   accounts: AccountsRepository;
+  /** Where terminal events go: recorded with the terminal state, then handed to the notifier's queue. */
+  callbacks: { queue: CallbackQueue; store: CallbacksRepository };
   export: ExportDependencies;
   /** How long a finished file can be downloaded, in milliseconds. */
   reportTtlMs: number;
@@ -67,12 +69,13 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
       endTime,
       expiresAt: new Date(endTime.getTime() + deps.reportTtlMs),
     });
-    if (!completed) {
+    if (!completed.changed) {
       // Aborted between the upload and now: the file must not outlive the report.
       await deps.export.store.delete(result.fileKey);
       log.info('report was aborted as it finished; file deleted');
       return { outcome: 'aborted' };
     }
+    await publishCallbackEvent(completed.eventId, deps.callbacks.queue, deps.callbacks.store, log);
     const seconds = (Date.now() - started) / 1000;
     log.info({ items: result.itemsCount, bytes: result.file.size_bytes, seconds, rows_per_second: Math.round(result.itemsCount / seconds) }, 'report finished');
     return { outcome: 'success', items: result.itemsCount };
@@ -85,7 +88,8 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     // A request the store refuses fails the same way every time: no retry.
     const unrecoverable = error instanceof UnrecoverableError || reason.code === 'INVALID_REQUEST';
     if (unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-      await deps.reports.fail(reportId, reason);
+      const failed = await deps.reports.fail(reportId, reason);
+      await publishCallbackEvent(failed.eventId, deps.callbacks.queue, deps.callbacks.store, log);
       log.error({ err: error, code: reason.code }, 'report failed');
       if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason.message);
     } else {

@@ -1,5 +1,5 @@
-import type { ReportsRepository } from '@cdr-reports/db';
-import type { ReportQueue } from '@cdr-reports/jobs';
+import type { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
+import { publishCallbackEvent, type CallbackQueue, type ReportQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 
@@ -7,6 +7,7 @@ export interface ReportSweeperDependencies {
   reports: ReportsRepository;
   store: ObjectStore;
   queue: ReportQueue;
+  callbacks: { queue: CallbackQueue; store: CallbacksRepository };
   logger: Logger;
   /** An open report untouched this long is checked against its job. Default 2 min. */
   staleAfterMs?: number;
@@ -47,7 +48,8 @@ export async function processReportSweeper(deps: ReportSweeperDependencies, now 
         code: 'EXPORT_FAILED',
         message: `the report could not be built after its retries: ${(job.failedReason ?? 'unknown reason').slice(0, 300)}`,
       });
-      if (failed) result.failed++;
+      if (failed.changed) result.failed++;
+      await publishCallbackEvent(failed.eventId, deps.callbacks.queue, deps.callbacks.store, deps.logger);
     }
     await deps.reports.touch(report.id);
   }

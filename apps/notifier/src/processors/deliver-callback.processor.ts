@@ -1,0 +1,94 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { AccountsRepository, CallbackEvent, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
+import { toReportResource } from '@cdr-reports/domain';
+import { parseDeliverCallbackPayload } from '@cdr-reports/jobs';
+import type { Logger } from '@cdr-reports/logging';
+import type { ObjectStore } from '@cdr-reports/object-store';
+import { downloadLink } from '@cdr-reports/reports';
+import { deliverWebhook, type AddressPolicy, type HostLimiter } from '@cdr-reports/webhooks';
+import type { Dispatcher } from 'undici';
+
+export interface DeliverCallbackDependencies {
+  callbacks: CallbacksRepository;
+  reports: ReportsRepository;
+  accounts: AccountsRepository;
+  /** Presigns the download link carried in report.completed. */
+  links: ObjectStore;
+  dispatcher: Dispatcher;
+  policy: AddressPolicy;
+  limiter: HostLimiter;
+  timeoutMs: number;
+  userAgent: string;
+  logger: Logger;
+}
+
+/** A failed attempt, carrying the receiver's Retry-After for the backoff strategy. */
+export class DeliveryAttemptError extends Error {
+  override name = 'DeliveryAttemptError';
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** How long a delivery waits when its host is at its limit before it looks again (not an attempt). */
+const HOST_BUSY_DELAY_MS = 250;
+
+/**
+ * One attempt to deliver a callback event. The body is fixed at the first attempt and the webhook-id is the
+ * event id, so every retry is the same message, signed anew. Idempotent: a delivered or failed event is left alone.
+ */
+export async function processDeliverCallback(deps: DeliverCallbackDependencies, job: Job, token?: string) {
+  const payload = parseDeliverCallbackPayload(job.data);
+  if (!payload) throw new UnrecoverableError(`invalid deliver-callback payload: ${JSON.stringify(job.data).slice(0, 200)}`);
+  const event = await deps.callbacks.find(payload.eventId);
+  if (!event) throw new UnrecoverableError(`callback event ${payload.eventId} does not exist`);
+  if (event.state !== 'pending') return { outcome: 'skipped', state: event.state };
+  const log = deps.logger.child({ event_id: event.id, report_id: event.reportId, job_id: job.id });
+
+  const host = new URL(event.url).host;
+  const release = deps.limiter.tryAcquire(host);
+  if (!release) {
+    // The host already has its share of deliveries in flight: step aside without spending an attempt.
+    await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS + Math.floor(Math.random() * HOST_BUSY_DELAY_MS), token);
+    throw new DelayedError();
+  }
+  try {
+    const body = event.payload ?? (await deps.callbacks.fixPayload(event.id, await buildBody(deps, event)));
+    const secrets = await deps.accounts.signingSecrets(event.accountId);
+    const outcome = await deliverWebhook(
+      { url: event.url, id: event.id, body, secrets, userAgent: deps.userAgent },
+      { dispatcher: deps.dispatcher, policy: deps.policy, timeoutMs: deps.timeoutMs },
+    );
+    const attempt = await deps.callbacks.recordAttempt(event.id, {
+      statusCode: outcome.statusCode ?? null,
+      durationMs: outcome.durationMs,
+      error: outcome.error ?? null,
+    });
+    if (outcome.delivered) {
+      await deps.callbacks.markDelivered(event.id);
+      log.info({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
+      return { outcome: 'delivered', attempt };
+    }
+    log.warn({ attempt, status_code: outcome.statusCode, error: outcome.error }, 'callback attempt failed');
+    if (outcome.gone) {
+      await deps.callbacks.markFailed(event.id);
+      throw new UnrecoverableError('the receiver answered 410 Gone: no more attempts');
+    }
+    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await deps.callbacks.markFailed(event.id);
+    throw new DeliveryAttemptError(outcome.error ?? 'delivery failed', outcome.retryAfterMs);
+  } finally {
+    release();
+  }
+}
+
+/** The event body: type, time, and the report resource exactly as GET /v1/reports/{id} shows it now. */
+async function buildBody(deps: DeliverCallbackDependencies, event: CallbackEvent): Promise<string> {
+  const report = await deps.reports.find(event.reportId);
+  if (!report) throw new UnrecoverableError(`report ${event.reportId} of callback event ${event.id} does not exist`);
+  const now = new Date();
+  const data = toReportResource(report, now, { self: `/v1/reports/${report.id}`, download: await downloadLink(deps.links, report, now) });
+  return JSON.stringify({ type: event.type, timestamp: event.createdAt.toISOString(), data });
+}
