@@ -23,7 +23,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
   const redis = createProducerConnection(config.redisUrl);
   const queue = new ReportQueue(redis, config.queuePrefix);
   const callbacks = {
-    queue: new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule.length),
+    queue: new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule),
     store: new CallbacksRepository(pool),
   };
   const accounts = new AccountsRepository(pool);

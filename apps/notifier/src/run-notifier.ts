@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
-import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
@@ -17,18 +17,24 @@ export const USER_AGENT = `cdr-reports-webhooks/${VERSION}`;
 /** Starts the notifier: the callback deliveries and the outbox relay. Returns a function that stops them. */
 export async function runNotifier(config: Config, logger: Logger): Promise<() => Promise<void>> {
   await ensureDatabase(config.databaseUrl);
-  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-notifier', max: 10 });
+  // Every delivery in flight makes a few short queries; fewer connections than deliveries would queue them.
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    applicationName: 'cdr-reports-notifier',
+    max: Math.min(config.callbackConcurrency, 50),
+    // The notifier writes only attempt logs and states; see PoolOptions.asynchronousCommit.
+    asynchronousCommit: true,
+  });
   await migrate(pool);
   const storage = await openReportStorage(config, logger);
   const connection = createWorkerConnection(config.redisUrl);
   const callbacks = new CallbacksRepository(pool);
-  const queue = new CallbackQueue(connection, config.queuePrefix, config.callbackRetrySchedule.length);
+  const queue = new CallbackQueue(connection, config.queuePrefix, config.callbackRetrySchedule);
   const policy = new AddressPolicy(config.callbackAllowedNetworks);
   const dispatcher = createGuardedAgent(policy);
   const deps = {
     callbacks,
     reports: new ReportsRepository(pool),
-    accounts: new AccountsRepository(pool),
     links: storage.links,
     dispatcher,
     policy,
@@ -44,12 +50,22 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
     concurrency: config.callbackConcurrency,
     lockDuration: config.jobLockMs,
     stalledInterval: config.jobLockMs,
+    // A delivery cut off by a dying notifier is taken over; only a job that kills notifiers again and again fails.
+    maxStalledCount: 5,
     settings: {
       backoffStrategy: (attemptsMade, _type, error) =>
         retryDelay(config.callbackRetrySchedule, attemptsMade, error instanceof DeliveryAttemptError ? error.retryAfterMs : undefined),
     },
   });
   worker.on('error', (error) => logger.error({ err: error }, 'notifier worker error'));
+  // A job that failed outside the processor (stalled too often) must not leave its event pending for ever.
+  worker.on('failed', (job, error) => {
+    const eventId = (job?.data as { eventId?: string } | undefined)?.eventId;
+    if (!eventId || !/stalled/i.test(error.message)) return;
+    callbacks
+      .recordAttempt(eventId, { statusCode: null, durationMs: 0, error: `delivery interrupted repeatedly: ${error.message}` }, 'failed')
+      .catch((recordError: unknown) => logger.error({ err: recordError, event_id: eventId }, 'could not record a stalled delivery'));
+  });
   await worker.waitUntilReady();
   const relay = startCallbackRelay({ callbacks, queue, logger });
   logger.info({ queue: QUEUES.callbacks, prefix: config.queuePrefix, concurrency: config.callbackConcurrency }, 'notifier started');

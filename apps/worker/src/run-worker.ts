@@ -30,7 +30,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   const accounts = new AccountsRepository(pool);
   const reportQueue = new ReportQueue(connection, config.queuePrefix);
   const callbacks = {
-    queue: new CallbackQueue(connection, config.queuePrefix, config.callbackRetrySchedule.length),
+    queue: new CallbackQueue(connection, config.queuePrefix, config.callbackRetrySchedule),
     store: new CallbacksRepository(pool),
   };
 

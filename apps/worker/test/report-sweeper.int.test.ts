@@ -76,7 +76,7 @@ describe('report expiry and the report sweeper', () => {
     await cluster.load(Array.from({ length: RECORDS }, () => sms()));
     jobs = openReportQueue(cluster.services.prefix);
     reportQueue = new ReportQueue(jobs.redis, cluster.services.prefix);
-    callbackQueue = new CallbackQueue(jobs.redis, cluster.services.prefix, 1);
+    callbackQueue = new CallbackQueue(jobs.redis, cluster.services.prefix, [0]);
     reports = new ReportsRepository(cluster.services.db.pool);
   });
 

@@ -193,7 +193,7 @@ export function parseConfig(env: Environment): Config {
     callbackRetrySchedule: callbackRetrySchedule ?? [0],
     callbackTimeoutMs: callbackTimeoutMs ?? 15_000,
     callbackConcurrency: integer('CALLBACK_CONCURRENCY', 50, 1, 1000),
-    callbackHostConcurrency: integer('CALLBACK_HOST_CONCURRENCY', 4, 1, 1000),
+    callbackHostConcurrency: integer('CALLBACK_HOST_CONCURRENCY', 10, 1, 1000),
   };
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');

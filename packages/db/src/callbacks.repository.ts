@@ -87,26 +87,41 @@ export class CallbacksRepository {
     return result.rows[0]?.payload ?? payload;
   }
 
-  /** Appends an attempt to the event's log and returns its number. */
-  async recordAttempt(id: string, attempt: Omit<CallbackAttempt, 'attempt' | 'attemptedAt'>): Promise<number> {
-    const result = await this.pool.query<{ attempt: number }>(
-      `INSERT INTO callback_attempts (event_id, attempt, status_code, duration_ms, error)
-       SELECT $1, COALESCE(max(attempt), 0) + 1, $2, $3, $4 FROM callback_attempts WHERE event_id = $1
-       RETURNING attempt`,
-      [id, attempt.statusCode, Math.round(attempt.durationMs), attempt.error],
-    );
-    return result.rows[0]!.attempt;
-  }
-
-  async markDelivered(id: string): Promise<void> {
-    await this.pool.query(
-      `UPDATE callback_events SET state = 'delivered', delivered_at = now(), updated_at = now() WHERE id = $1`,
+  /**
+   * An event as a delivery attempt needs it, with the secrets to sign with (the account's current one, and
+   * the previous one within 24 h of a rotation), in one query.
+   */
+  async forDelivery(id: string): Promise<(CallbackEvent & { secrets: string[] }) | undefined> {
+    const result = await this.pool.query<EventRow & { webhook_secret: string; previous: string | null }>(
+      `SELECT ${COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, a.webhook_secret,
+         CASE WHEN a.previous_secret_expires_at > now() THEN a.previous_webhook_secret END AS previous
+       FROM callback_events e JOIN accounts a ON a.id = e.account_id WHERE e.id = $1`,
       [id],
     );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    return { ...toEvent(row), secrets: row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret] };
   }
 
-  async markFailed(id: string): Promise<void> {
-    await this.pool.query(`UPDATE callback_events SET state = 'failed', updated_at = now() WHERE id = $1 AND state = 'pending'`, [id]);
+  /**
+   * Appends an attempt to the event's log and moves the event to `state` (delivered, failed, or still
+   * pending), in one statement. Returns the attempt's number.
+   */
+  async recordAttempt(id: string, attempt: Omit<CallbackAttempt, 'attempt' | 'attemptedAt'>, state: CallbackState): Promise<number> {
+    const result = await this.pool.query<{ attempt: number }>(
+      `WITH attempt AS (
+         INSERT INTO callback_attempts (event_id, attempt, status_code, duration_ms, error)
+         SELECT $1, COALESCE(max(attempt), 0) + 1, $2, $3, $4 FROM callback_attempts WHERE event_id = $1
+         RETURNING attempt
+       ), event AS (
+         UPDATE callback_events SET state = $5,
+           delivered_at = CASE WHEN $5 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
+         WHERE id = $1 AND state = 'pending'
+       )
+       SELECT attempt FROM attempt`,
+      [id, attempt.statusCode, Math.round(attempt.durationMs), attempt.error, state],
+    );
+    return result.rows[0]!.attempt;
   }
 
   /** Starts a new delivery of the same event (same id, same body); returns its delivery number. */

@@ -15,6 +15,12 @@ export interface PoolOptions {
   max?: number;
   /** Name shown in pg_stat_activity. Default `cdr-reports`. */
   applicationName?: string;
+  /**
+   * Commit without waiting for the WAL flush. For writes that may be lost in a database crash (not an app
+   * crash) without harm, such as callback attempt logs: a lost "delivered" only means one more delivery,
+   * which at-least-once receivers expect. Default false.
+   */
+  asynchronousCommit?: boolean;
 }
 
 /**
@@ -33,6 +39,7 @@ export function createPool(options: PoolOptions): Pool {
     connectionString: withDefaultUser(options.connectionString),
     max: options.max ?? 10,
     application_name: options.applicationName ?? 'cdr-reports',
+    ...(options.asynchronousCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => undefined);

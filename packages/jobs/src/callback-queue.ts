@@ -12,11 +12,14 @@ export interface CallbackOutboxStore {
 export class CallbackQueue {
   private readonly queue: Queue;
 
-  /** @param attempts - deliveries per event: the length of CALLBACK_RETRY_SCHEDULE. */
+  /**
+   * @param schedule - CALLBACK_RETRY_SCHEDULE: the delay before each attempt, the first included; its length
+   *   is the number of attempts per delivery.
+   */
   constructor(
     connection: Redis,
     prefix: string,
-    private readonly attempts: number,
+    private readonly schedule: readonly number[],
   ) {
     this.queue = new Queue(QUEUES.callbacks, { connection, prefix });
     this.queue.on('error', () => undefined);
@@ -27,7 +30,11 @@ export class CallbackQueue {
    * repeated enqueue of the same delivery a no-op, so the outbox relay may race the fast path safely.
    */
   async enqueue(eventId: string, delivery = 1): Promise<void> {
-    await this.queue.add('deliver-callback', { eventId }, { ...JOBS['deliver-callback'].options, attempts: this.attempts, jobId: `${eventId}.${delivery}` });
+    await this.queue.add(
+      'deliver-callback',
+      { eventId },
+      { ...JOBS['deliver-callback'].options, attempts: this.schedule.length, delay: this.schedule[0] ?? 0, jobId: `${eventId}.${delivery}` },
+    );
   }
 
   async close(): Promise<void> {

@@ -213,6 +213,7 @@ export class CallbackService {
         report.request.callback_url ? `report ${reportId} has not finished: there is no event yet` : `report ${reportId} has no callback_url`,
       );
     }
+    if (event.state === 'pending') throw new ConflictError(`the callback of report ${reportId} is being delivered: redeliver once it is delivered or failed`);
     const delivery = await this.callbacks.store.redeliver(event.id);
     await this.callbacks.queue.enqueue(event.id, delivery);
     await this.callbacks.store.markEnqueued(event.id);

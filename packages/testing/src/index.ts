@@ -11,3 +11,18 @@ export { reportRequest } from './report-request-fixtures';
 export { startWebhookReceiver, type WebhookReceiver, type ReceivedWebhook, type WebhookAnswer } from './webhook-receiver';
 export { ACME_AND_GLOBEX, createAccounts, type AccountTree } from './account-fixtures';
 export { openReportQueue, abortUnfinishedReports, type ReportQueueProbe } from './report-queue-probe';
+export {
+  callbackLog,
+  waitForCallbackState,
+  webhookSecret,
+  verifyWebhook,
+  signaturesOf,
+  receivedForReport,
+  createAbortedReport,
+  openCallbackQueue,
+  watchHandles,
+  type CallbackLogResource,
+  type CallbackAttemptResource,
+  type WebhookEvent,
+  type CallbackQueueProbe,
+} from './callback-fixtures';

@@ -9,7 +9,9 @@ export interface TestServices {
   db: TestDatabase;
   s3: TestS3;
   prefix: string;
-  /** The apps' configuration pointing at these services, with `overrides` (environment variable names) applied. */
+  /** The environment variables that point an app at these services, with `overrides` applied. */
+  env(overrides?: Record<string, string>): Record<string, string>;
+  /** The apps' configuration from that environment. */
   config(overrides?: Record<string, string>): Config;
   /** Drops the database and stops the S3 server. */
   close(): Promise<void>;
@@ -19,22 +21,23 @@ export async function startTestServices(): Promise<TestServices> {
   const db = await createTestDatabase();
   const s3 = await startTestS3();
   const prefix = uniqueQueuePrefix();
+  const env = (overrides: Record<string, string> = {}) => ({
+    DATABASE_URL: db.url,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: prefix,
+    S3_ENDPOINT: s3.endpoint,
+    S3_BUCKET: s3.bucket,
+    S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
+    S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
   return {
     db,
     s3,
     prefix,
-    config: (overrides = {}) =>
-      parseConfig({
-        DATABASE_URL: db.url,
-        REDIS_URL: TEST_REDIS_URL,
-        QUEUE_PREFIX: prefix,
-        S3_ENDPOINT: s3.endpoint,
-        S3_BUCKET: s3.bucket,
-        S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
-        LOG_LEVEL: 'silent',
-        ...overrides,
-      }),
+    env,
+    config: (overrides = {}) => parseConfig(env(overrides)),
     async close() {
       await db.drop();
       await s3.close();

@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { AccountsRepository, CallbackEvent, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
+import type { CallbackEvent, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
 import { toReportResource } from '@cdr-reports/domain';
 import { parseDeliverCallbackPayload } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
@@ -11,7 +11,6 @@ import type { Dispatcher } from 'undici';
 export interface DeliverCallbackDependencies {
   callbacks: CallbacksRepository;
   reports: ReportsRepository;
-  accounts: AccountsRepository;
   /** Presigns the download link carried in report.completed. */
   links: ObjectStore;
   dispatcher: Dispatcher;
@@ -34,7 +33,7 @@ export class DeliveryAttemptError extends Error {
 }
 
 /** How long a delivery waits when its host is at its limit before it looks again (not an attempt). */
-const HOST_BUSY_DELAY_MS = 250;
+const HOST_BUSY_DELAY_MS = 100;
 
 /**
  * One attempt to deliver a callback event. The body is fixed at the first attempt and the webhook-id is the
@@ -43,13 +42,13 @@ const HOST_BUSY_DELAY_MS = 250;
 export async function processDeliverCallback(deps: DeliverCallbackDependencies, job: Job, token?: string) {
   const payload = parseDeliverCallbackPayload(job.data);
   if (!payload) throw new UnrecoverableError(`invalid deliver-callback payload: ${JSON.stringify(job.data).slice(0, 200)}`);
-  const event = await deps.callbacks.find(payload.eventId);
+  const event = await deps.callbacks.forDelivery(payload.eventId);
   if (!event) throw new UnrecoverableError(`callback event ${payload.eventId} does not exist`);
   if (event.state !== 'pending') return { outcome: 'skipped', state: event.state };
   const log = deps.logger.child({ event_id: event.id, report_id: event.reportId, job_id: job.id });
 
   const host = new URL(event.url).host;
-  const release = deps.limiter.tryAcquire(host);
+  const release = deps.limiter.acquire(host);
   if (!release) {
     // The host already has its share of deliveries in flight: step aside without spending an attempt.
     await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS + Math.floor(Math.random() * HOST_BUSY_DELAY_MS), token);
@@ -57,27 +56,23 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
   }
   try {
     const body = event.payload ?? (await deps.callbacks.fixPayload(event.id, await buildBody(deps, event)));
-    const secrets = await deps.accounts.signingSecrets(event.accountId);
     const outcome = await deliverWebhook(
-      { url: event.url, id: event.id, body, secrets, userAgent: deps.userAgent },
+      { url: event.url, id: event.id, body, secrets: event.secrets, userAgent: deps.userAgent },
       { dispatcher: deps.dispatcher, policy: deps.policy, timeoutMs: deps.timeoutMs },
     );
-    const attempt = await deps.callbacks.recordAttempt(event.id, {
-      statusCode: outcome.statusCode ?? null,
-      durationMs: outcome.durationMs,
-      error: outcome.error ?? null,
-    });
+    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    const state = outcome.delivered ? 'delivered' : outcome.gone || lastAttempt ? 'failed' : 'pending';
+    const attempt = await deps.callbacks.recordAttempt(
+      event.id,
+      { statusCode: outcome.statusCode ?? null, durationMs: outcome.durationMs, error: outcome.error ?? null },
+      state,
+    );
     if (outcome.delivered) {
-      await deps.callbacks.markDelivered(event.id);
       log.info({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
       return { outcome: 'delivered', attempt };
     }
     log.warn({ attempt, status_code: outcome.statusCode, error: outcome.error }, 'callback attempt failed');
-    if (outcome.gone) {
-      await deps.callbacks.markFailed(event.id);
-      throw new UnrecoverableError('the receiver answered 410 Gone: no more attempts');
-    }
-    if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await deps.callbacks.markFailed(event.id);
+    if (outcome.gone) throw new UnrecoverableError('the receiver answered 410 Gone: no more attempts');
     throw new DeliveryAttemptError(outcome.error ?? 'delivery failed', outcome.retryAfterMs);
   } finally {
     release();

@@ -1,0 +1,45 @@
+import { cpus, totalmem } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** One measured figure, printed beside the baseline it is compared to (measured in the same run). */
+export interface Figure {
+  benchmark: string;
+  figure: string;
+  value: number;
+  unit: string;
+  /** What the figure is compared to, and its value in this run. */
+  baseline?: { name: string; value: number };
+  /** The target, in words (e.g. ">= 1000/s"), and whether this run met it. */
+  target?: { text: string; met: boolean };
+}
+
+const format = (value: number) => (Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value < 10 ? 2 : 1));
+
+/** Prints the table and writes bench/results/latest.json and bench/RESULTS.md. */
+export async function writeResults(figures: Figure[], options: { quick: boolean; command: string }): Promise<void> {
+  const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const rows = figures.map((f) => ({
+    benchmark: f.benchmark,
+    figure: f.figure,
+    value: `${format(f.value)} ${f.unit}`,
+    baseline: f.baseline ? `${format(f.baseline.value)} ${f.unit} (${f.baseline.name})` : '',
+    ratio: f.baseline && f.baseline.value !== 0 ? (f.value / f.baseline.value).toFixed(2) : '',
+    target: f.target ? `${f.target.text} ${f.target.met ? 'met' : 'NOT met'}` : '',
+  }));
+  console.table(rows);
+  const date = new Date().toISOString();
+  const dir = path.join(__dirname, 'results');
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'latest.json'), `${JSON.stringify({ date, command: options.command, quick: options.quick, machine, figures }, null, 2)}\n`);
+  const header = '| benchmark | figure | value | baseline (same run) | ratio | target |\n|---|---|---|---|---|---|\n';
+  const table = rows.map((r) => `| ${r.benchmark} | ${r.figure} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target} |`).join('\n');
+  const markdown = `# Benchmark results\n\nMeasured ${date} with \`${options.command}\`${options.quick ? ' (quick: small sizes, figures not meaningful)' : ''}\non ${machine.cpus} x ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, against the local Redis, PostgreSQL and the embedded S3 server.\n\n${header}${table}\n`;
+  await writeFile(path.join(__dirname, 'RESULTS.md'), markdown);
+}
+
+/** The p-th percentile (0-100) of `values`. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
