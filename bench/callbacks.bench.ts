@@ -1,17 +1,19 @@
 /**
  * Callbacks: deliveries per second to a local receiver, and the delay from a report's completion to the first
  * delivery attempt. Baseline for throughput: plain undici POSTs to the same receiver at the same concurrency
- * (what the machine can do without a queue, signing or bookkeeping).
+ * (what the machine can do without a queue, signing or bookkeeping). The notifier runs as its own process with
+ * the default configuration; BENCH_EVENTS, BENCH_CONC (CALLBACK_CONCURRENCY) and BENCH_HOST
+ * (CALLBACK_HOST_CONCURRENCY) change the run for exploring.
  */
 import { randomUUID } from 'node:crypto';
 import { request, Agent } from 'undici';
 import { CallbacksRepository, ReportsRepository, AccountsRepository } from '@cdr-reports/db';
 import { CallbackQueue, createWorkerConnection, publishCallbackEvent } from '@cdr-reports/jobs';
-import { createLogger } from '@cdr-reports/logging';
-import { spawnApp } from './spawn-app';
 import { parseReportRequest } from '@cdr-reports/domain';
+import { createLogger } from '@cdr-reports/logging';
 import { startTestServices, startWebhookReceiver, waitFor } from '@cdr-reports/testing';
 import { percentile, type Figure } from './report';
+import { spawnApp } from './spawn-app';
 
 export async function benchCallbacks(options: { quick: boolean }): Promise<Figure[]> {
   const events = Number(process.env.BENCH_EVENTS ?? (options.quick ? 200 : 3_000));
