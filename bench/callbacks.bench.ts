@@ -53,32 +53,17 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
     return change.eventId!;
   };
 
+  const figures: Figure[] = [];
+  // Throughput: a backlog of N recorded and enqueued events, delivered by a notifier that starts on it;
+  // measured from the first request the receiver gets to the last.
+  for (let i = 0; i < events; i++) await publishCallbackEvent(await finishReport(), queue, callbacks, logger);
   // The notifier runs as in production: a process of its own, next to the receiver's.
   const notifier = await spawnApp('notifier', services.env({ CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', ...tuning }));
-  const figures: Figure[] = [];
   try {
-    // Delay from completion to the first attempt, one report at a time (an idle notifier).
-    const delays: number[] = [];
-    for (let i = 0; i < latencySamples; i++) {
-      const before = receiver.received.length;
-      const eventId = await finishReport();
-      const completedAt = Date.now();
-      await publishCallbackEvent(eventId, queue, callbacks, logger);
-      const arrived = await waitFor(() => (receiver.received.length > before ? receiver.received[before]! : undefined), { timeoutMs: 10_000, intervalMs: 1 });
-      delays.push(arrived.receivedAt - completedAt);
-    }
-    const p99 = percentile(delays, 99);
-    figures.push({ benchmark: 'callbacks', figure: 'completion to first attempt, p50', value: percentile(delays, 50), unit: 'ms' });
-    figures.push({ benchmark: 'callbacks', figure: 'completion to first attempt, p99', value: p99, unit: 'ms', target: { text: '< 250 ms', met: p99 < 250 } });
-
-    // Throughput: N recorded events enqueued at once, until the receiver has them all.
-    const ids: string[] = [];
-    for (let i = 0; i < events; i++) ids.push(await finishReport());
-    const before = receiver.received.length;
-    const started = performance.now();
-    await Promise.all(ids.map((id) => queue.enqueue(id)));
-    await waitFor(() => receiver.received.length - before >= events || undefined, { timeoutMs: 300_000, intervalMs: 5 });
-    const perSecond = events / ((performance.now() - started) / 1000);
+    await waitFor(() => receiver.received.length >= events || undefined, { timeoutMs: 300_000, intervalMs: 5 });
+    const first = receiver.received[0]!.receivedAt;
+    const last = receiver.received[events - 1]!.receivedAt;
+    const perSecond = (events - 1) / Math.max(0.001, (last - first) / 1000);
 
     // Baseline: the same number of plain POSTs at the notifier's concurrency, straight to the receiver.
     const agent = new Agent();
@@ -103,6 +88,20 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
       baseline: { name: 'plain POSTs, same concurrency', value: baseline },
       target: { text: '>= 1,000/s', met: perSecond >= 1_000 },
     });
+
+    // Delay from completion to the first attempt, one report at a time (an idle notifier).
+    const delays: number[] = [];
+    for (let i = 0; i < latencySamples; i++) {
+      const before = receiver.received.length;
+      const eventId = await finishReport();
+      const completedAt = Date.now();
+      await publishCallbackEvent(eventId, queue, callbacks, logger);
+      const arrived = await waitFor(() => (receiver.received.length > before ? receiver.received[before]! : undefined), { timeoutMs: 10_000, intervalMs: 1 });
+      delays.push(arrived.receivedAt - completedAt);
+    }
+    const p99 = percentile(delays, 99);
+    figures.push({ benchmark: 'callbacks', figure: 'completion to first attempt, p50', value: percentile(delays, 50), unit: 'ms' });
+    figures.push({ benchmark: 'callbacks', figure: 'completion to first attempt, p99', value: p99, unit: 'ms', target: { text: '< 250 ms', met: p99 < 250 } });
   } finally {
     await notifier.stop();
     await queue.close();
