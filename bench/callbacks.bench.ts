@@ -11,9 +11,8 @@ import { CallbacksRepository, ReportsRepository, AccountsRepository } from '@cdr
 import { CallbackQueue, createWorkerConnection, publishCallbackEvent } from '@cdr-reports/jobs';
 import { parseReportRequest } from '@cdr-reports/domain';
 import { createLogger } from '@cdr-reports/logging';
-import { startTestServices, startWebhookReceiver, waitFor } from '@cdr-reports/testing';
+import { AppProcess, startTestServices, startWebhookReceiver, waitFor } from '@cdr-reports/testing';
 import { percentile, type Figure } from './report';
-import { spawnApp } from './spawn-app';
 
 export async function benchCallbacks(options: { quick: boolean }): Promise<Figure[]> {
   const events = Number(process.env.BENCH_EVENTS ?? (options.quick ? 200 : 3_000));
@@ -58,7 +57,8 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
   // measured from the first request the receiver gets to the last.
   for (let i = 0; i < events; i++) await publishCallbackEvent(await finishReport(), queue, callbacks, logger);
   // The notifier runs as in production: a process of its own, next to the receiver's.
-  const notifier = await spawnApp('notifier', services.env({ CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', ...tuning }));
+  const notifier = new AppProcess('notifier', services.env({ CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', ...tuning }));
+  await notifier.ready();
   try {
     await waitFor(() => receiver.received.length >= events || undefined, { timeoutMs: 300_000, intervalMs: 5 });
     const first = receiver.received[0]!.receivedAt;

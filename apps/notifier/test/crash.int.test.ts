@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import type { Config } from '@cdr-reports/config';
 import { ReportsRepository } from '@cdr-reports/db';
-import { EMBEDDED_S3_CREDENTIALS } from '@cdr-reports/object-store';
 import {
+  AppProcess,
   abortUnfinishedReports,
   callbackLog,
   createAbortedReport,
@@ -20,76 +17,6 @@ import {
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
-
-/** A `cli start notifier` process, as a deployment runs it, configured only through its environment. */
-class NotifierProcess {
-  readonly child: ChildProcess;
-  private output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(config: Config, extra: Record<string, string>) {
-    const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'HOME' || name.startsWith('PG')));
-    this.child = spawn(TSX, [CLI, 'start', 'notifier'], {
-      cwd: ROOT,
-      // Its own process group: tsx runs the CLI in a child process, and kill -9 must reach both.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...inherited,
-        DATABASE_URL: config.databaseUrl,
-        REDIS_URL: config.redisUrl,
-        QUEUE_PREFIX: config.queuePrefix,
-        S3_ENDPOINT: config.s3Endpoint!,
-        S3_BUCKET: config.s3Bucket,
-        S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
-        LOG_LEVEL: 'info',
-        ...extra,
-      },
-    });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  get log(): string {
-    return this.output.slice(-4000);
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  groupAlive(): boolean {
-    try {
-      process.kill(-this.child.pid!, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async ready(): Promise<void> {
-    await waitFor(
-      () => {
-        if (!this.alive) throw new Error(`the notifier exited: ${this.log}`);
-        return /"msg":"notifier started"/.test(this.output);
-      },
-      { timeoutMs: 30_000, intervalMs: 50, what: 'the notifier process to start' },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${this.log}`);
-    });
-  }
-
-  /** kill -9 of the whole process group. */
-  async kill(): Promise<void> {
-    if (this.groupAlive()) process.kill(-this.child.pid!, 'SIGKILL');
-    if (this.alive) await this.exited;
-    await waitFor(() => !this.groupAlive(), { timeoutMs: 5_000, what: 'every process of the notifier to be gone' });
-  }
-}
 
 /**
  * Nothing is lost when a process dies at the worst moment: a notifier killed while a receiver holds its request
@@ -108,7 +35,7 @@ describe('callbacks: crashes', () => {
   let key: string;
   let secret: string;
   let notifierRunning = false;
-  const processes: NotifierProcess[] = [];
+  const processes: AppProcess[] = [];
   const receivers: WebhookReceiver[] = [];
 
   const body = (callbackUrl: string) => ({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-03-02T00:00:00Z', callback_url: callbackUrl });
@@ -148,7 +75,7 @@ describe('callbacks: crashes', () => {
     // The first request is held open (the notifier waits for an answer); any later one is answered at once.
     const holding = await startWebhookReceiver((n) => (n === 1 ? { status: 204, delayMs: 120_000 } : { status: 204 }));
     receivers.push(holding);
-    const first = new NotifierProcess(cluster.services.config(ENV), ENV);
+    const first = new AppProcess('notifier', cluster.services.env(ENV));
     processes.push(first);
     await first.ready();
 
@@ -179,14 +106,14 @@ describe('callbacks: crashes', () => {
     notifierRunning = false;
     const holding = await startWebhookReceiver((n) => (n <= 2 ? { status: 204, delayMs: 120_000 } : { status: 204 }));
     receivers.push(holding);
-    const first = new NotifierProcess(cluster.services.config(ENV), ENV);
+    const first = new AppProcess('notifier', cluster.services.env(ENV));
     processes.push(first);
     await first.ready();
     const { id } = await createAbortedReport(cluster, key, body(holding.url()));
     await waitFor(() => holding.received.length === 1, { timeoutMs: 15_000, what: 'the first attempt to reach the receiver' });
     await first.kill();
 
-    const second = new NotifierProcess(cluster.services.config(ENV), ENV);
+    const second = new AppProcess('notifier', cluster.services.env(ENV));
     processes.push(second);
     await second.ready();
     await waitFor(() => holding.received.length === 2, { timeoutMs: 15_000, what: 'the second notifier to take the delivery over' });

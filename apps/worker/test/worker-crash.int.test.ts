@@ -1,89 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CsvParser, generateCdrs } from '@cdr-reports/cdr-store';
-import type { Config } from '@cdr-reports/config';
 import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { EMBEDDED_S3_CREDENTIALS, S3ObjectStore } from '@cdr-reports/object-store';
-import { TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { S3ObjectStore } from '@cdr-reports/object-store';
+import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
 
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
-
-/** A `cli start worker` process, as a deployment runs it, configured only through its environment. */
-class WorkerProcess {
-  readonly child: ChildProcess;
-  private output = '';
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-
-  constructor(config: Config, extra: Record<string, string>) {
-    // Only what locates binaries and the database user is inherited; the configuration is explicit.
-    const inherited = Object.fromEntries(
-      Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'HOME' || name.startsWith('PG')),
-    );
-    this.child = spawn(TSX, [CLI, 'start', 'worker'], {
-      cwd: ROOT,
-      // Its own process group: tsx runs the CLI in a child process, and kill -9 must reach both.
-      detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...inherited,
-        DATABASE_URL: config.databaseUrl,
-        REDIS_URL: config.redisUrl,
-        QUEUE_PREFIX: config.queuePrefix,
-        S3_ENDPOINT: config.s3Endpoint!,
-        S3_BUCKET: config.s3Bucket,
-        S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
-        S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
-        LOG_LEVEL: 'info',
-        ...extra,
-      },
-    });
-    for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
-    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  get log(): string {
-    return this.output.slice(-4000);
-  }
-
-  get alive(): boolean {
-    return this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** True while any process of its group still exists. */
-  groupAlive(): boolean {
-    try {
-      process.kill(-this.child.pid!, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  async ready(): Promise<void> {
-    await waitFor(
-      () => {
-        if (!this.alive) throw new Error(`the worker exited: ${this.log}`);
-        return /"msg":"worker started"/.test(this.output);
-      },
-      { timeoutMs: 30_000, intervalMs: 50, what: 'the worker process to start' },
-    ).catch((error: Error) => {
-      throw new Error(`${error.message}\n${this.log}`);
-    });
-  }
-
-  /** kill -9 of the whole process group. */
-  async kill(): Promise<void> {
-    if (this.groupAlive()) process.kill(-this.child.pid!, 'SIGKILL');
-    if (this.alive) await this.exited;
-    await waitFor(() => !this.groupAlive(), { timeoutMs: 5_000, what: 'every process of the worker to be gone' });
-  }
-}
 
 /**
  * A worker killed with SIGKILL in the middle of a report: its job's lock lapses (JOB_LOCK_DURATION=2s),
@@ -96,7 +19,7 @@ describe('a worker killed mid-report', () => {
   let queue: Queue;
   let key: string;
   let inProcessWorker = false;
-  const processes: WorkerProcess[] = [];
+  const processes: AppProcess[] = [];
 
   const DAY = 86_400_000;
   const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
@@ -132,9 +55,8 @@ describe('a worker killed mid-report', () => {
   }, 60_000);
 
   it('is taken over by another worker; the report succeeds with every row exactly once and one object', async () => {
-    const config = cluster.services.config({ JOB_LOCK_DURATION: '2s' });
     // Level 9 makes the first worker slow enough to be caught mid-report.
-    const first = new WorkerProcess(config, { JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9' });
+    const first = new AppProcess('worker', cluster.services.env({ JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9' }));
     processes.push(first);
     await first.ready();
 

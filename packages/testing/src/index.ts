@@ -26,3 +26,4 @@ export {
   type WebhookEvent,
   type CallbackQueueProbe,
 } from './callback-fixtures';
+export { AppProcess, type AppName } from './app-process';
