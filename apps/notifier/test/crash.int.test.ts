@@ -17,7 +17,6 @@ import {
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
-
 /**
  * Nothing is lost when a process dies at the worst moment: a notifier killed while a receiver holds its request
  * (the job's lock lapses after JOB_LOCK_DURATION=2s and another notifier delivers the same message; and again
