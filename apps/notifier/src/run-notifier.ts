@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
-import { CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { CallbacksRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
@@ -34,7 +34,6 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
   const dispatcher = createGuardedAgent(policy);
   const deps = {
     callbacks,
-    reports: new ReportsRepository(pool),
     links: storage.links,
     dispatcher,
     policy,

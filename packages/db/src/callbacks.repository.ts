@@ -1,4 +1,6 @@
+import type { ReportRecord } from '@cdr-reports/domain';
 import type { Pool } from './pool';
+import { reportFromJson } from './reports.repository';
 
 export type CallbackState = 'pending' | 'delivered' | 'failed';
 
@@ -78,48 +80,50 @@ export class CallbacksRepository {
     await this.pool.query('UPDATE callback_events SET enqueued_at = now(), updated_at = now() WHERE id = $1', [id]);
   }
 
-  /** Fixes the body on the first attempt and returns the body every attempt sends. */
-  async fixPayload(id: string, payload: string): Promise<string> {
-    const result = await this.pool.query<{ payload: string }>(
-      `UPDATE callback_events SET payload = COALESCE(payload, $2), updated_at = now() WHERE id = $1 RETURNING payload`,
-      [id, payload],
-    );
-    return result.rows[0]?.payload ?? payload;
-  }
-
   /**
-   * An event as a delivery attempt needs it, with the secrets to sign with (the account's current one, and
-   * the previous one within 24 h of a rotation), in one query.
+   * An event as a delivery attempt needs it, in one query: the secrets to sign with (the account's current
+   * one, and the previous one within 24 h of a rotation) and, until the body is fixed, the report it is about.
    */
-  async forDelivery(id: string): Promise<(CallbackEvent & { secrets: string[] }) | undefined> {
-    const result = await this.pool.query<EventRow & { webhook_secret: string; previous: string | null }>(
+  async forDelivery(id: string): Promise<(CallbackEvent & { secrets: string[]; report: ReportRecord | undefined }) | undefined> {
+    const result = await this.pool.query<EventRow & { webhook_secret: string; previous: string | null; report: Record<string, unknown> | null }>(
       `SELECT ${COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}, a.webhook_secret,
-         CASE WHEN a.previous_secret_expires_at > now() THEN a.previous_webhook_secret END AS previous
+         CASE WHEN a.previous_secret_expires_at > now() THEN a.previous_webhook_secret END AS previous,
+         CASE WHEN e.payload IS NULL THEN (SELECT row_to_json(r) FROM reports r WHERE r.id = e.report_id) END AS report
        FROM callback_events e JOIN accounts a ON a.id = e.account_id WHERE e.id = $1`,
       [id],
     );
     const row = result.rows[0];
     if (!row) return undefined;
-    return { ...toEvent(row), secrets: row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret] };
+    return {
+      ...toEvent(row),
+      secrets: row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret],
+      report: row.report ? reportFromJson(row.report) : undefined,
+    };
   }
 
   /**
    * Appends an attempt to the event's log and moves the event to `state` (delivered, failed, or still
-   * pending), in one statement. Returns the attempt's number.
+   * pending), in one statement; on the first attempt it also fixes the body that every retry sends.
+   * Returns the attempt's number.
    */
-  async recordAttempt(id: string, attempt: Omit<CallbackAttempt, 'attempt' | 'attemptedAt'>, state: CallbackState): Promise<number> {
+  async recordAttempt(
+    id: string,
+    attempt: Omit<CallbackAttempt, 'attempt' | 'attemptedAt'>,
+    state: CallbackState,
+    payload: string | null = null,
+  ): Promise<number> {
     const result = await this.pool.query<{ attempt: number }>(
       `WITH attempt AS (
          INSERT INTO callback_attempts (event_id, attempt, status_code, duration_ms, error)
          SELECT $1, COALESCE(max(attempt), 0) + 1, $2, $3, $4 FROM callback_attempts WHERE event_id = $1
          RETURNING attempt
        ), event AS (
-         UPDATE callback_events SET state = $5,
+         UPDATE callback_events SET state = $5, payload = COALESCE(payload, $6),
            delivered_at = CASE WHEN $5 = 'delivered' THEN now() ELSE delivered_at END, updated_at = now()
          WHERE id = $1 AND state = 'pending'
        )
        SELECT attempt FROM attempt`,
-      [id, attempt.statusCode, Math.round(attempt.durationMs), attempt.error, state],
+      [id, attempt.statusCode, Math.round(attempt.durationMs), attempt.error, state, payload],
     );
     return result.rows[0]!.attempt;
   }

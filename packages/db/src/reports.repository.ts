@@ -34,7 +34,28 @@ interface ReportRow {
   attempts: number;
 }
 
-const num = (value: string | null): number | null => (value === null ? null : Number(value));
+const num = (value: string | number | null): number | null => (value === null ? null : Number(value));
+
+/**
+ * A report from `row_to_json(reports)`, for queries that fetch a report alongside other rows in one round trip:
+ * timestamps arrive as text and counts as JSON numbers (all of them integers or two-decimal percentages).
+ */
+export function reportFromJson(json: Record<string, unknown>): ReportRecord {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(String(value)));
+  const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+  return toRecord({
+    ...(json as unknown as ReportRow),
+    receive_time: date(json.receive_time)!,
+    start_time: date(json.start_time),
+    end_time: date(json.end_time),
+    expires_at: date(json.expires_at),
+    file_deleted_at: date(json.file_deleted_at),
+    items_count: text(json.items_count),
+    progress_items: text(json.progress_items),
+    progress_percent: text(json.progress_percent),
+    file_size: text(json.file_size),
+  });
+}
 
 function toRecord(row: ReportRow): ReportRecord {
   const file: ReportFile | null =

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { CallbackEvent, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
-import { toReportResource } from '@cdr-reports/domain';
+import type { CallbackEvent, CallbacksRepository } from '@cdr-reports/db';
+import { toReportResource, type ReportRecord } from '@cdr-reports/domain';
 import { parseDeliverCallbackPayload } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
@@ -10,7 +10,6 @@ import type { Dispatcher } from 'undici';
 
 export interface DeliverCallbackDependencies {
   callbacks: CallbacksRepository;
-  reports: ReportsRepository;
   /** Presigns the download link carried in report.completed. */
   links: ObjectStore;
   dispatcher: Dispatcher;
@@ -55,7 +54,9 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
     throw new DelayedError();
   }
   try {
-    const body = event.payload ?? (await deps.callbacks.fixPayload(event.id, await buildBody(deps, event)));
+    // The body is built once, on the first attempt, and fixed with that attempt's record.
+    const newBody = event.payload === null ? await buildBody(deps, event) : null;
+    const body = event.payload ?? newBody!;
     const outcome = await deliverWebhook(
       { url: event.url, id: event.id, body, secrets: event.secrets, userAgent: deps.userAgent },
       { dispatcher: deps.dispatcher, policy: deps.policy, timeoutMs: deps.timeoutMs },
@@ -66,6 +67,7 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
       event.id,
       { statusCode: outcome.statusCode ?? null, durationMs: outcome.durationMs, error: outcome.error ?? null },
       state,
+      newBody,
     );
     if (outcome.delivered) {
       log.info({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
@@ -80,8 +82,8 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
 }
 
 /** The event body: type, time, and the report resource exactly as GET /v1/reports/{id} shows it now. */
-async function buildBody(deps: DeliverCallbackDependencies, event: CallbackEvent): Promise<string> {
-  const report = await deps.reports.find(event.reportId);
+async function buildBody(deps: DeliverCallbackDependencies, event: CallbackEvent & { report: ReportRecord | undefined }): Promise<string> {
+  const report = event.report;
   if (!report) throw new UnrecoverableError(`report ${event.reportId} of callback event ${event.id} does not exist`);
   const now = new Date();
   const data = toReportResource(report, now, { self: `/v1/reports/${report.id}`, download: await downloadLink(deps.links, report, now) });
