@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Logger } from '@cdr-reports/logging';
 import { REPORT_LIFECYCLE_RULES } from './lifecycle-rules';
-import { isS3NotFound, isS3NotImplemented, s3ErrorCode } from './s3-errors';
+import { isS3NotFound, isS3Unsupported, s3ErrorCode } from './s3-errors';
 
 export interface EnsureBucketResult {
   /** True when this call created the bucket. */
@@ -71,7 +71,7 @@ async function applyLifecycleRules(client: S3Client, bucket: string): Promise<En
   try {
     current = await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
   } catch (error) {
-    if (isS3NotImplemented(error)) return 'unsupported';
+    if (isS3Unsupported(error)) return 'unsupported';
     if (s3ErrorCode(error) !== 'NoSuchLifecycleConfiguration') throw error;
   }
   // A PUT replaces the whole configuration: keep rules that operators added, replace ours by ID.
@@ -88,7 +88,7 @@ async function applyLifecycleRules(client: S3Client, bucket: string): Promise<En
       }),
     );
   } catch (error) {
-    if (isS3NotImplemented(error)) return 'unsupported';
+    if (isS3Unsupported(error)) return 'unsupported';
     throw error;
   }
   return 'applied';

@@ -5,7 +5,7 @@ interface S3ErrorShape {
   $metadata?: { httpStatusCode?: unknown };
 }
 
-/** The S3 error code (`NoSuchKey`, `NotImplemented`...) of an SDK error, or undefined for other errors. */
+/** The S3 error code (`NoSuchKey`, `NoSuchBucket`...) of an SDK error, or undefined for other errors. */
 export function s3ErrorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const { name, Code } = error as S3ErrorShape;
@@ -30,6 +30,7 @@ export function isS3NotFound(error: unknown): boolean {
 }
 
 /** An operation the server does not implement (s3rver answers lifecycle calls this way). */
-export function isS3NotImplemented(error: unknown): boolean {
-  return s3ErrorCode(error) === 'NotImplemented' || s3HttpStatus(error) === 501;
+export function isS3Unsupported(error: unknown): boolean {
+  // S3's code for this is the HTTP 501 name, so the status alone decides.
+  return s3HttpStatus(error) === 501;
 }
