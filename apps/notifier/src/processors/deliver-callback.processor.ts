@@ -70,7 +70,8 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
       newBody,
     );
     if (outcome.delivered) {
-      log.info({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
+      // Debug, not info: every attempt is in the callback log already, and a line per delivery costs at volume.
+      log.debug({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
       return { outcome: 'delivered', attempt };
     }
     log.warn({ attempt, status_code: outcome.statusCode, error: outcome.error }, 'callback attempt failed');
