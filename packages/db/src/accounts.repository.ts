@@ -136,18 +136,6 @@ export class AccountsRepository {
     return (result.rowCount ?? 0) > 0;
   }
 
-  /** The secrets callbacks to the account are signed with: the current one, and the previous one for 24 h after a rotation. */
-  async signingSecrets(accountId: string): Promise<string[]> {
-    const result = await this.pool.query<{ webhook_secret: string; previous: string | null }>(
-      `SELECT webhook_secret, CASE WHEN previous_secret_expires_at > now() THEN previous_webhook_secret END AS previous
-       FROM accounts WHERE id = $1`,
-      [accountId],
-    );
-    const row = result.rows[0];
-    if (!row) return [];
-    return row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret];
-  }
-
   /** Replaces the account's webhook secret; the old one keeps signing alongside for `overlapHours`. */
   async rotateWebhookSecret(accountId: string, overlapHours = 24): Promise<{ webhookSecret: string; previousSecretExpiresAt: Date }> {
     const webhookSecret = newWebhookSecret();
