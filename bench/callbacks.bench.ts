@@ -3,7 +3,8 @@
  * delivery attempt. Baseline for throughput: plain undici POSTs to the same receiver at the same concurrency
  * (what the machine can do without a queue, signing or bookkeeping). The notifier runs as its own process with
  * the default configuration; BENCH_EVENTS, BENCH_CONC (CALLBACK_CONCURRENCY) and BENCH_HOST
- * (CALLBACK_HOST_CONCURRENCY) change the run for exploring.
+ * (CALLBACK_HOST_CONCURRENCY) change the run for exploring, and BENCH_NODE_OPTIONS reaches the notifier (to
+ * --require a profiler, say).
  */
 import { randomUUID } from 'node:crypto';
 import { request, Agent } from 'undici';
@@ -22,6 +23,7 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
   const tuning: Record<string, string> = {
     ...(process.env.BENCH_HOST ? { CALLBACK_HOST_CONCURRENCY: process.env.BENCH_HOST } : {}),
     ...(process.env.BENCH_CONC ? { CALLBACK_CONCURRENCY: process.env.BENCH_CONC } : {}),
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   };
   const config = services.config({ CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', ...tuning });
   const logger = createLogger({ app: 'bench', level: 'silent' });

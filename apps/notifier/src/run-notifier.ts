@@ -17,11 +17,12 @@ export const USER_AGENT = `cdr-reports-webhooks/${VERSION}`;
 /** Starts the notifier: the callback deliveries and the outbox relay. Returns a function that stops them. */
 export async function runNotifier(config: Config, logger: Logger): Promise<() => Promise<void>> {
   await ensureDatabase(config.databaseUrl);
-  // Every delivery in flight makes a few short queries; fewer connections than deliveries would queue them.
+  // Deliveries read and write in batches, at most two of each at a time (CallbacksRepository); the relay and
+  // the stalled-job handler make the rest.
   const pool = createPool({
     connectionString: config.databaseUrl,
     applicationName: 'cdr-reports-notifier',
-    max: Math.min(config.callbackConcurrency, 50),
+    max: 6,
     // The notifier writes only attempt logs and states; see PoolOptions.asynchronousCommit.
     asynchronousCommit: true,
   });

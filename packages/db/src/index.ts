@@ -17,5 +17,5 @@ export {
   type ReportListFilter,
   type CompletedReport,
 } from './reports.repository';
-export { CallbacksRepository, type CallbackEvent, type CallbackAttempt, type CallbackState } from './callbacks.repository';
+export { CallbacksRepository, type DeliverableEvent, type CallbackEvent, type CallbackAttempt, type CallbackState } from './callbacks.repository';
 export { newEventId, type TerminalChange, type CallbackEventType } from './reports.repository';

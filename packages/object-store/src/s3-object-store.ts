@@ -9,8 +9,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from './content-disposition';
+import { GetObjectPresigner } from './get-object-presigner';
 import type { ObjectInfo, ObjectStore, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';
 import { isS3NotFound } from './s3-errors';
 
@@ -43,6 +43,7 @@ export class S3ObjectStore implements ObjectStore {
   private readonly partSize: number;
   private readonly queueSize: number;
   private readonly listPageSize: number;
+  private readonly presigner: GetObjectPresigner;
 
   constructor(options: S3ObjectStoreOptions) {
     this.client = options.client;
@@ -50,6 +51,7 @@ export class S3ObjectStore implements ObjectStore {
     this.partSize = options.partSize ?? 8 * MIB;
     this.queueSize = options.queueSize ?? 2;
     this.listPageSize = options.listPageSize ?? MAX_KEYS_PER_CALL;
+    this.presigner = new GetObjectPresigner(this.client, this.bucket);
     if (this.partSize < MIN_PART_SIZE) throw new RangeError(`partSize must be at least 5 MiB, got ${this.partSize}`);
     if (!Number.isInteger(this.queueSize) || this.queueSize < 1) {
       throw new RangeError(`queueSize must be a positive integer, got ${this.queueSize}`);
@@ -179,12 +181,10 @@ export class S3ObjectStore implements ObjectStore {
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
       throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_SECONDS} (7 days), got ${expiresInSeconds}`);
     }
-    const command = new GetObjectCommand({
-      Bucket: this.bucket,
-      Key: key,
-      ...(downloadFilename !== undefined && { ResponseContentDisposition: attachmentDisposition(downloadFilename) }),
+    return this.presigner.presign(key, {
+      expiresIn: expiresInSeconds,
+      ...(downloadFilename !== undefined && { contentDisposition: attachmentDisposition(downloadFilename) }),
     });
-    return getSignedUrl(this.client, command, { expiresIn: expiresInSeconds });
   }
 
   private async deleteKeys(keys: string[]): Promise<number> {

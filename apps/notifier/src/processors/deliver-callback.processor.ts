@@ -1,11 +1,11 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { CallbackEvent, CallbacksRepository } from '@cdr-reports/db';
-import { toReportResource, type ReportRecord } from '@cdr-reports/domain';
+import type { CallbacksRepository, DeliverableEvent } from '@cdr-reports/db';
+import { toReportResource } from '@cdr-reports/domain';
 import { parseDeliverCallbackPayload } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import { downloadLink } from '@cdr-reports/reports';
-import { deliverWebhook, type AddressPolicy, type HostLimiter } from '@cdr-reports/webhooks';
+import { deliverWebhook, type AddressPolicy, type DeliveryOutcome, type HostLimiter } from '@cdr-reports/webhooks';
 import type { Dispatcher } from 'undici';
 
 export interface DeliverCallbackDependencies {
@@ -46,44 +46,46 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
   if (event.state !== 'pending') return { outcome: 'skipped', state: event.state };
   const log = deps.logger.child({ event_id: event.id, report_id: event.reportId, job_id: job.id });
 
-  const host = new URL(event.url).host;
-  const release = deps.limiter.acquire(host);
+  // A slot of the destination host, held while this delivery sends.
+  const release = await deps.limiter.acquire(new URL(event.url).host);
   if (!release) {
-    // The host already has its share of deliveries in flight: step aside without spending an attempt.
+    // The host has its share of deliveries sending and waiting: step aside without spending an attempt.
     await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS + Math.floor(Math.random() * HOST_BUSY_DELAY_MS), token);
     throw new DelayedError();
   }
+  let newBody: string | null;
+  let outcome: DeliveryOutcome;
   try {
     // The body is built once, on the first attempt, and fixed with that attempt's record.
-    const newBody = event.payload === null ? await buildBody(deps, event) : null;
-    const body = event.payload ?? newBody!;
-    const outcome = await deliverWebhook(
-      { url: event.url, id: event.id, body, secrets: event.secrets, userAgent: deps.userAgent },
+    newBody = event.payload === null ? await buildBody(deps, event) : null;
+    outcome = await deliverWebhook(
+      { url: event.url, id: event.id, body: event.payload ?? newBody!, secrets: event.secrets, userAgent: deps.userAgent },
       { dispatcher: deps.dispatcher, policy: deps.policy, timeoutMs: deps.timeoutMs },
     );
-    const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-    const state = outcome.delivered ? 'delivered' : outcome.gone || lastAttempt ? 'failed' : 'pending';
-    const attempt = await deps.callbacks.recordAttempt(
-      event.id,
-      { statusCode: outcome.statusCode ?? null, durationMs: outcome.durationMs, error: outcome.error ?? null },
-      state,
-      newBody,
-    );
-    if (outcome.delivered) {
-      // Debug, not info: every attempt is in the callback log already, and a line per delivery costs at volume.
-      log.debug({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
-      return { outcome: 'delivered', attempt };
-    }
-    log.warn({ attempt, status_code: outcome.statusCode, error: outcome.error }, 'callback attempt failed');
-    if (outcome.gone) throw new UnrecoverableError('the receiver answered 410 Gone: no more attempts');
-    throw new DeliveryAttemptError(outcome.error ?? 'delivery failed', outcome.retryAfterMs);
   } finally {
     release();
   }
+
+  const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+  const state = outcome.delivered ? 'delivered' : outcome.gone || lastAttempt ? 'failed' : 'pending';
+  const attempt = await deps.callbacks.recordAttempt(
+    event.id,
+    { statusCode: outcome.statusCode ?? null, durationMs: outcome.durationMs, error: outcome.error ?? null },
+    state,
+    newBody,
+  );
+  if (outcome.delivered) {
+    // Debug, not info: every attempt is in the callback log already, and a line per delivery costs at volume.
+    log.debug({ attempt, status_code: outcome.statusCode, duration_ms: outcome.durationMs }, 'callback delivered');
+    return { outcome: 'delivered', attempt };
+  }
+  log.warn({ attempt, status_code: outcome.statusCode, error: outcome.error }, 'callback attempt failed');
+  if (outcome.gone) throw new UnrecoverableError('the receiver answered 410 Gone: no more attempts');
+  throw new DeliveryAttemptError(outcome.error ?? 'delivery failed', outcome.retryAfterMs);
 }
 
 /** The event body: type, time, and the report resource exactly as GET /v1/reports/{id} shows it now. */
-async function buildBody(deps: DeliverCallbackDependencies, event: CallbackEvent & { report: ReportRecord | undefined }): Promise<string> {
+async function buildBody(deps: DeliverCallbackDependencies, event: DeliverableEvent): Promise<string> {
   const report = event.report;
   if (!report) throw new UnrecoverableError(`report ${event.reportId} of callback event ${event.id} does not exist`);
   const now = new Date();
