@@ -3,12 +3,27 @@
  * its baseline measured in the same run. --quick uses small sizes (a smoke run; its timings mean nothing).
  */
 import { benchCallbacks } from './callbacks.bench';
+import { benchExport } from './export.bench';
+import { benchImport } from './import.bench';
+import { benchSmallReports } from './small-reports.bench';
 import { writeResults, type Figure } from './report';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  // BENCH_ONLY=export,callbacks runs some of them (exploring); a full run is every one.
+  const only = process.env.BENCH_ONLY?.split(',');
+  const benchmarks: Array<[string, (options: { quick: boolean }) => Promise<Figure[]>]> = [
+    ['export', benchExport],
+    ['small-reports', benchSmallReports],
+    ['import', benchImport],
+    ['callbacks', benchCallbacks],
+  ];
   const figures: Figure[] = [];
-  figures.push(...(await benchCallbacks({ quick })));
+  for (const [name, run] of benchmarks) {
+    if (only && !only.includes(name)) continue;
+    console.log(`bench: ${name}`);
+    figures.push(...(await run({ quick })));
+  }
   await writeResults(figures, { quick, command: `npm run bench${quick ? ' -- --quick' : ''}` });
 }
 

@@ -103,6 +103,15 @@ describe('generateCdrs', () => {
     expect(records.filter((r) => r.client_ref !== null).length).toBeGreaterThan(1000);
   });
 
+  it('makes records of the chosen products only, every status of theirs included', () => {
+    const voice = [...generateCdrs({ ...OPTIONS, rows: 2_000, products: ['VOICE-CALL'] })];
+    expect(new Set(voice.map((r) => r.product))).toEqual(new Set(['VOICE-CALL']));
+    expect(new Set(voice.map((r) => r.status))).toEqual(new Set(['answered', 'no_answer', 'busy', 'failed']));
+    const messages = [...generateCdrs({ ...OPTIONS, rows: 2_000, products: ['SMS', 'MESSAGES'] })];
+    expect(new Set(messages.map((r) => r.product))).toEqual(new Set(['SMS', 'MESSAGES']));
+    expect(() => [...generateCdrs({ ...OPTIONS, products: [] })]).toThrow(/product/);
+  });
+
   it('refuses impossible options', () => {
     expect(() => [...generateCdrs({ ...OPTIONS, accounts: [] })]).toThrow(/account/);
     expect(() => [...generateCdrs({ ...OPTIONS, to: OPTIONS.from })]).toThrow(/empty/);

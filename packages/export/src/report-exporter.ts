@@ -56,8 +56,9 @@ export class ExportIntegrityError extends Error {
 
 /**
  * Streams a report's rows out of PostgreSQL as CSV (one COPY per time segment, all in one REPEATABLE READ
- * snapshot), compresses them and uploads the file in parts. Memory stays flat: bytes flow through with
- * backpressure and nothing is held per row. Resolves only once the whole object is stored.
+ * snapshot, which a second connection shares to read the summary meanwhile), compresses them and uploads the
+ * file in parts. Memory stays flat: bytes flow through with backpressure and nothing is held per row.
+ * Resolves only once the whole object is stored.
  */
 export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult> {
   const { request } = job;
@@ -90,7 +91,10 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     await client.query(`SET LOCAL TimeZone = ${literal(request.timezone)}`);
     // A day of a busy hierarchy is sorted in memory rather than spilled to disk.
     await client.query(`SET LOCAL work_mem = '64MB'`);
-    const summary = await readSummary(client, summarySql(request, job.accountIds, range, literal));
+    // The summary is read on a second connection in the same snapshot, while the rows stream.
+    const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+    const summaryRead = readSummaryInSnapshot(deps.pool, snapshot, summarySql(request, job.accountIds, range, literal));
+    summaryRead.catch(() => undefined);
 
     const counter = new CsvRecordCounter();
     let rows = 0;
@@ -121,6 +125,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
       lastReport = Date.now();
       rowsAtLastReport = rows;
     }
+    const summary = await summaryRead;
     await client.query('COMMIT');
 
     if (rows !== summary.records || counter.records - 1 !== rows) {
@@ -174,6 +179,24 @@ interface SummaryRow {
   duration_seconds: string;
   billsec_seconds: string;
   total_price: string | null;
+}
+
+/** The summary query on its own connection, in the snapshot exported by the COPY's transaction. */
+async function readSummaryInSnapshot(pool: Pool, snapshot: string, sql: string): Promise<ReportSummary> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    await client.query(`SET TRANSACTION SNAPSHOT ${client.escapeLiteral(snapshot)}`);
+    await client.query(`SET LOCAL work_mem = '64MB'`);
+    const summary = await readSummary(client, sql);
+    await client.query('COMMIT');
+    return summary;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 async function readSummary(client: PoolClient, sql: string): Promise<ReportSummary> {

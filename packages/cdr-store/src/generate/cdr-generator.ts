@@ -30,6 +30,8 @@ export interface CdrGeneratorOptions {
   to?: Date;
   /** Seed of the pseudo-random sequence: the same options and seed give the same records. Default 1. */
   seed?: number;
+  /** Only these products (in their usual proportions). Default: all. */
+  products?: readonly Product[];
 }
 
 type Combination = readonly [Product, Direction, string];
@@ -51,6 +53,7 @@ const VOICE_RATE_UNITS = new Map(COUNTRIES.map((c) => [c, toUnits(c.voiceRate)])
 const SMS_RATE_UNITS = new Map(COUNTRIES.map((c) => [c, toUnits(c.smsRate)]));
 const OTT_RATE_UNITS = toUnits('0.0050');
 const DAY_MS = 86_400_000;
+const PRODUCT_WEIGHTS: ReadonlyArray<readonly [Product, number]> = [['VOICE-CALL', 45], ['SMS', 40], ['MESSAGES', 15]];
 
 interface AccountProfile {
   id: string;
@@ -74,12 +77,16 @@ export function* generateCdrs(options: CdrGeneratorOptions): Generator<CdrRecord
   if (!(to > from)) throw new RangeError('the time range is empty: "to" must be after "from"');
   const random = new Prng(options.seed ?? 1);
   const accounts = options.accounts.map((id) => accountProfile(id, random));
+  const products = options.products ?? PRODUCT_WEIGHTS.map(([product]) => product);
+  if (products.length === 0) throw new RangeError('at least one product is needed');
+  const productWeights = PRODUCT_WEIGHTS.filter(([product]) => products.includes(product));
+  const combinations = COMBINATIONS.filter(([product]) => products.includes(product));
   const step = (to - from) / Math.max(options.rows, 1);
   for (let i = 0; i < options.rows; i++) {
     // Ordered start times without sorting: the i-th record falls somewhere in the i-th slice of the range.
     const start = Math.min(to - 1, Math.floor(from + (i + random.next()) * step));
-    const combination = i < COMBINATIONS.length ? COMBINATIONS[i] : undefined;
-    yield makeRecord(random, random.pick(accounts), start, combination, i);
+    const combination = combinations[i];
+    yield makeRecord(random, random.pick(accounts), start, combination, i, productWeights);
   }
 }
 
@@ -94,8 +101,15 @@ function subscriberNumber(random: Prng, country: CountryProfile): string {
   return `+${country.dial}${random.pick(country.prefixes)}${random.digits(country.digits)}`;
 }
 
-function makeRecord(random: Prng, account: AccountProfile, start: number, combination: Combination | undefined, index: number): CdrRecord {
-  const product = combination?.[0] ?? random.weighted<Product>([['VOICE-CALL', 45], ['SMS', 40], ['MESSAGES', 15]]);
+function makeRecord(
+  random: Prng,
+  account: AccountProfile,
+  start: number,
+  combination: Combination | undefined,
+  index: number,
+  productWeights: ReadonlyArray<readonly [Product, number]>,
+): CdrRecord {
+  const product = combination?.[0] ?? random.weighted<Product>(productWeights);
   const direction = combination?.[1] ?? (random.chance(0.65) ? 'outbound' : 'inbound');
   const country = random.chance(0.6) ? account.home : random.weighted(COUNTRY_WEIGHTS);
   const own = random.pick(account.numbers);

@@ -1,0 +1,123 @@
+/**
+ * Export: one report of N rows (default 5M; one account, one month) submitted through the API until SUCCESS,
+ * the file stored in the S3 server, against the shell pipeline a user would otherwise run on the same rows,
+ * columns and order: `psql -c "\copy (SELECT ...) TO STDOUT WITH CSV HEADER" | gzip -6`. Also the worker's
+ * peak memory at N and at 4N rows (BENCH_MEMORY=0 skips 4N, which loads 4N rows). BENCH_ROWS changes N.
+ */
+import { escapeLiteral } from 'pg';
+import type { ApiInstance } from '@cdr-reports/api';
+import { createApi } from '@cdr-reports/api';
+import { generateCdrs, importCdrRecords } from '@cdr-reports/cdr-store';
+import { AccountsRepository } from '@cdr-reports/db';
+import { parseReportRequest } from '@cdr-reports/domain';
+import { exportCopySql } from '@cdr-reports/export';
+import { createLogger } from '@cdr-reports/logging';
+import { AppProcess, startTestServices, waitFor, type TestServices } from '@cdr-reports/testing';
+import { peakRssOfGroup, timeShell } from './measure';
+import type { Figure } from './report';
+
+const MB = 1024 * 1024;
+const MONTH = { start: '2026-03-01T00:00:00Z', end: '2026-04-01T00:00:00Z' };
+
+export async function benchExport(options: { quick: boolean }): Promise<Figure[]> {
+  const rows = Number(process.env.BENCH_ROWS ?? (options.quick ? 20_000 : 5_000_000));
+  const withMemory = process.env.BENCH_MEMORY !== '0';
+  const figures: Figure[] = [];
+  const services = await startTestServices();
+  const logger = createLogger({ app: 'bench', level: 'silent' });
+  const api = await createApi(services.config(), logger);
+  try {
+    const first = await measureExport(services, api, 'bench-n', rows);
+    const seconds = first.ms / 1000;
+    const baseline = await psqlGzip(services, 'bench-n');
+    figures.push({
+      benchmark: 'export',
+      figure: `wall time, ${rows.toLocaleString('en')} rows submit to SUCCESS`,
+      value: seconds,
+      unit: 's',
+      baseline: { name: 'psql \\copy | gzip -6', value: baseline.ms / 1000 },
+      target: { text: 'ratio <= 1.0', met: first.ms <= baseline.ms },
+    });
+    figures.push({ benchmark: 'export', figure: 'rows per second', value: rows / seconds, unit: 'rows/s', baseline: { name: 'psql \\copy | gzip -6', value: rows / (baseline.ms / 1000) } });
+    figures.push({
+      benchmark: 'export',
+      figure: 'compressed size',
+      value: first.bytes / MB,
+      unit: 'MiB',
+      baseline: { name: 'gzip -6', value: baseline.bytes / MB },
+      target: { text: 'within 10% of gzip -6', met: Math.abs(first.bytes / baseline.bytes - 1) <= 0.1 },
+    });
+    figures.push({ benchmark: 'export', figure: `worker peak RSS at ${rows.toLocaleString('en')} rows`, value: first.peakRss / MB, unit: 'MiB', target: { text: '< 250 MB', met: first.peakRss < 250 * 1e6 } });
+    if (withMemory) {
+      const large = await measureExport(services, api, 'bench-4n', rows * 4);
+      figures.push({
+        benchmark: 'export',
+        figure: `worker peak RSS at ${(rows * 4).toLocaleString('en')} rows`,
+        value: large.peakRss / MB,
+        unit: 'MiB',
+        baseline: { name: `at ${rows.toLocaleString('en')} rows`, value: first.peakRss / MB },
+        target: { text: '< 250 MB and within 10% of N', met: large.peakRss < 250 * 1e6 && large.peakRss <= first.peakRss * 1.1 },
+      });
+    }
+  } finally {
+    await api.close();
+    await services.close();
+  }
+  return figures;
+}
+
+/** Loads `rows` voice calls of March for a new account, then runs its report on a fresh worker process. */
+async function measureExport(services: TestServices, api: ApiInstance, accountId: string, rows: number): Promise<{ ms: number; bytes: number; peakRss: number }> {
+  const { apiKey } = await new AccountsRepository(services.db.pool).create({ name: accountId, id: accountId });
+  const loaded = await importCdrRecords(services.db.pool, () =>
+    generateCdrs({ rows, accounts: [accountId], from: new Date(MONTH.start), to: new Date(MONTH.end), products: ['VOICE-CALL'], seed: 7 }),
+  );
+  if (loaded.status !== 'loaded') throw new Error(`bench records were rejected: ${JSON.stringify(loaded.errors).slice(0, 500)}`);
+  await services.db.pool.query('VACUUM ANALYZE cdrs');
+
+  const worker = new AppProcess('worker', services.env(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}));
+  await worker.ready();
+  try {
+    const headers = { authorization: `Bearer ${apiKey}` };
+    const started = performance.now();
+    const created = await api.app.inject({ method: 'POST', url: '/v1/reports', headers, payload: reportBody() });
+    if (created.statusCode !== 202) throw new Error(`POST /v1/reports answered ${created.statusCode}: ${created.body}`);
+    const id = (created.json() as { request_id: string }).request_id;
+    const report = await waitFor(
+      async () => {
+        const response = (await api.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers })).json() as {
+          request_status: string;
+          items_count: number;
+          file?: { size_bytes: number };
+        };
+        if (response.request_status === 'FAILED') throw new Error(`the bench report failed: ${JSON.stringify(response)}`);
+        return response.request_status === 'SUCCESS' ? response : undefined;
+      },
+      { timeoutMs: 3_600_000, intervalMs: 50, what: 'the bench report to succeed' },
+    );
+    const ms = performance.now() - started;
+    if (report.items_count !== rows) throw new Error(`the bench report has ${report.items_count} rows, not ${rows}`);
+    return { ms, bytes: report.file!.size_bytes, peakRss: peakRssOfGroup(worker.child.pid!) };
+  } finally {
+    await worker.stop();
+  }
+}
+
+function reportBody() {
+  return { product: 'VOICE-CALL', date_start: MONTH.start, date_end: MONTH.end };
+}
+
+/** The same rows, columns and order through psql and gzip -6; the compressed size is counted by wc. */
+async function psqlGzip(services: TestServices, accountId: string): Promise<{ ms: number; bytes: number }> {
+  const request = parseReportRequest({ ...reportBody(), account_id: accountId }, { principalAccountId: accountId, now: new Date(), oldestDateStart: new Date(0) });
+  const copy = exportCopySql(request, [accountId], { from: new Date(MONTH.start), to: new Date(MONTH.end) }, escapeLiteral, true);
+  const select = copy.slice('COPY ('.length, copy.lastIndexOf(') TO STDOUT')).replace(/\s+/g, ' ');
+  const sql = `\\copy (${select}) TO STDOUT WITH CSV HEADER`;
+  const run = await timeShell(`psql -X -q "$DATABASE_URL" -c "$SQL" | gzip -6 | wc -c`, {
+    DATABASE_URL: services.db.url,
+    SQL: sql,
+    PGTZ: request.timezone,
+    PGOPTIONS: '-c work_mem=64MB',
+  });
+  return { ms: run.ms, bytes: Number(run.stdout.trim()) };
+}
