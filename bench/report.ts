@@ -16,7 +16,7 @@ export interface Figure {
 
 const format = (value: number) => (Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value < 10 ? 2 : 1));
 
-/** Prints the table and writes bench/results/latest.json and bench/RESULTS.md. */
+/** Prints the table and writes bench/results/latest.json and bench/RESULTS.md (a quick run: bench/results/quick.json). */
 export async function writeResults(figures: Figure[], options: { quick: boolean; command: string }): Promise<void> {
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   const rows = figures.map((f) => ({
@@ -31,7 +31,13 @@ export async function writeResults(figures: Figure[], options: { quick: boolean;
   const date = new Date().toISOString();
   const dir = path.join(__dirname, 'results');
   await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'latest.json'), `${JSON.stringify({ date, command: options.command, quick: options.quick, machine, figures }, null, 2)}\n`);
+  const json = `${JSON.stringify({ date, command: options.command, quick: options.quick, machine, figures }, null, 2)}\n`;
+  // A quick run is a smoke test whose figures mean nothing: it never replaces the results of a full one.
+  if (options.quick) {
+    await writeFile(path.join(dir, 'quick.json'), json);
+    return;
+  }
+  await writeFile(path.join(dir, 'latest.json'), json);
   const header = '| benchmark | figure | value | baseline (same run) | ratio | target |\n|---|---|---|---|---|---|\n';
   const table = rows.map((r) => `| ${r.benchmark} | ${r.figure} | ${r.value} | ${r.baseline} | ${r.ratio} | ${r.target} |`).join('\n');
   const markdown = `# Benchmark results\n\nMeasured ${date} with \`${options.command}\`${options.quick ? ' (quick: small sizes, figures not meaningful)' : ''}\non ${machine.cpus} x ${machine.cpu}, ${machine.memory_gib} GiB, Node ${machine.node}, against the local Redis, PostgreSQL and the embedded S3 server.\n\n${header}${table}\n`;
