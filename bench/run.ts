@@ -24,7 +24,12 @@ async function main(): Promise<void> {
     console.log(`bench: ${name}`);
     figures.push(...(await run({ quick })));
   }
-  await writeResults(figures, { quick, command: `npm run bench${quick ? ' -- --quick' : ''}` });
+  // The command as run, with the BENCH_* settings that changed it.
+  const settings = Object.entries(process.env)
+    .filter(([name]) => name.startsWith('BENCH_') && name !== 'BENCH_NODE_OPTIONS')
+    .map(([name, value]) => `${name}=${value} `)
+    .join('');
+  await writeResults(figures, { quick, command: `${settings}npm run bench${quick ? ' -- --quick' : ''}` });
 }
 
 main().then(

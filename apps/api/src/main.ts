@@ -5,4 +5,4 @@ import { runApi } from './run-api';
 
 const config = loadConfigOrExit();
 const logger = createLogger({ app: 'api', level: config.logLevel });
-void runUntilSignal(logger, () => runApi(config, logger));
+void runUntilSignal(logger, () => runApi(config, logger), { shutdownDeadlineMs: config.shutdownTimeoutMs });

@@ -5,4 +5,4 @@ import { runNotifier } from './run-notifier';
 
 const config = loadConfigOrExit();
 const logger = createLogger({ app: 'notifier', level: config.logLevel });
-void runUntilSignal(logger, () => runNotifier(config, logger));
+void runUntilSignal(logger, () => runNotifier(config, logger), { shutdownDeadlineMs: config.shutdownTimeoutMs });

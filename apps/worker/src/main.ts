@@ -5,4 +5,4 @@ import { runWorker } from './run-worker';
 
 const config = loadConfigOrExit();
 const logger = createLogger({ app: 'worker', level: config.logLevel });
-void runUntilSignal(logger, () => runWorker(config, logger));
+void runUntilSignal(logger, () => runWorker(config, logger), { shutdownDeadlineMs: config.shutdownTimeoutMs });

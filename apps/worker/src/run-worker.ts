@@ -34,9 +34,11 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     store: new CallbacksRepository(pool),
   };
 
+  // Aborted when the shutdown deadline nears: running reports are handed back to the queue.
+  const release = new AbortController();
   const reportWorker = new Worker(
     QUEUES.reports,
-    async (job) => {
+    async (job, token) => {
       if (job.name !== 'generate-report') throw new UnrecoverableError(`unknown job "${job.name}" on ${QUEUES.reports}`);
       return processGenerateReport(
         {
@@ -46,9 +48,11 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
           reportTtlMs: config.reportTtlMs,
           logger,
           abortPollMs: options.abortPollMs,
+          release: release.signal,
           export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
         },
         job,
+        token,
       );
     },
     {
@@ -85,13 +89,31 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   logger.info({ queues: [QUEUES.reports, QUEUES.maintenance], prefix: config.queuePrefix, concurrency: config.reportWorkerConcurrency }, 'worker started');
 
   return async () => {
-    // close() lets running jobs finish; the caller's shutdown deadline bounds it.
-    await Promise.all([reportWorker.close(), maintenance.close()]);
+    // No new jobs from now; running reports may finish until shortly before the shutdown deadline, when
+    // they are handed back to the queue (a report is never cut off by the deadline's hard exit).
+    const closing = Promise.all([reportWorker.close(), maintenance.close()]);
+    const releaseAfterMs = Math.max(0, config.shutdownTimeoutMs - RELEASE_MARGIN_MS);
+    let timer: NodeJS.Timeout | undefined;
+    const released = await Promise.race([
+      closing.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), releaseAfterMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (released) {
+      logger.warn({ after_ms: releaseAfterMs }, 'running reports did not finish in time: handing them back to the queue');
+      release.abort();
+      await closing;
+    }
     await reportQueue.close();
     await callbacks.queue.close();
     await connection.quit();
     storage.close();
     await pool.end();
-    logger.info('worker stopped: running jobs finished, connections closed');
+    logger.info({ released }, released ? 'worker stopped: running reports handed back, connections closed' : 'worker stopped: running reports finished, connections closed');
   };
 }
+
+/** How long before the shutdown deadline running reports are handed back: enough to abort and re-queue them. */
+const RELEASE_MARGIN_MS = 3_000;

@@ -44,6 +44,11 @@ export interface Config {
    * worker after about this long; too short a lock makes jobs stall under load.
    */
   jobLockMs: number;
+  /**
+   * How long a graceful stop (SIGTERM) may take (milliseconds). A worker finishes its running reports within it
+   * or, near its end, hands them back to the queue for another worker; then it exits 0.
+   */
+  shutdownTimeoutMs: number;
   /** Delay before each callback attempt, the first one included (milliseconds); its length is the number of attempts. */
   callbackRetrySchedule: number[];
   /** One callback attempt, connect to last byte read (milliseconds). */
@@ -126,6 +131,12 @@ export function parseConfig(env: Environment): Config {
     problems.push(`JOB_LOCK_DURATION: must be a duration of at least 1s, like 30s, got "${lockText}"`);
   }
 
+  const shutdownText = read('SHUTDOWN_TIMEOUT', '25s');
+  const shutdownTimeoutMs = parseDuration(shutdownText);
+  if (shutdownTimeoutMs === undefined || shutdownTimeoutMs < 1_000 || shutdownTimeoutMs > 3_600_000) {
+    problems.push(`SHUTDOWN_TIMEOUT: must be a duration from 1s to 1h, like 25s, got "${shutdownText}"`);
+  }
+
   const scheduleText = read('CALLBACK_RETRY_SCHEDULE', '0s,5s,5m,30m,2h,5h,10h,14h,20h,24h');
   const callbackRetrySchedule = parseDurationList(scheduleText);
   if (callbackRetrySchedule === undefined || callbackRetrySchedule.length > 50) {
@@ -190,6 +201,7 @@ export function parseConfig(env: Environment): Config {
     reportCompressionLevel: integer('REPORT_COMPRESSION_LEVEL', 4, 1, 9),
     reportWorkerConcurrency: integer('REPORT_WORKER_CONCURRENCY', 2, 1, 64),
     jobLockMs: jobLockMs ?? 30_000,
+    shutdownTimeoutMs: shutdownTimeoutMs ?? 25_000,
     callbackRetrySchedule: callbackRetrySchedule ?? [0],
     callbackTimeoutMs: callbackTimeoutMs ?? 15_000,
     callbackConcurrency: integer('CALLBACK_CONCURRENCY', 50, 1, 1000),

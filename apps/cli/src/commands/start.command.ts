@@ -45,7 +45,7 @@ export const startCommand: Command = {
           return () => server.close();
         },
       };
-      await runUntilSignal(logger, starters[target!]!);
+      await runUntilSignal(logger, starters[target!]!, { shutdownDeadlineMs: config.shutdownTimeoutMs });
       // The process now lives until a signal stops it.
       return new Promise<number>(() => undefined);
     }

@@ -1,4 +1,4 @@
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AccountsRepository, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
 import type { ReportError } from '@cdr-reports/domain';
 import { exportReport, type ExportDependencies } from '@cdr-reports/export';
@@ -16,15 +16,22 @@ export interface GenerateReportDependencies {
   logger: Logger;
   /** How often the worker looks for an abort (DELETE) while it works. Default 1 s. */
   abortPollMs?: number;
+  /** Aborted when the worker must hand its running reports back (its shutdown deadline is near). */
+  release?: AbortSignal;
 }
 
 export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted'; status?: string };
+
+/** The worker's release signal came: the job goes back to the queue for another worker, no attempt spent. */
+export class ReleasedError extends Error {
+  override name = 'ReleasedError';
+}
 
 /**
  * Builds one report. Idempotent: a re-run (retry, stall, redeploy) starts the file again from scratch and
  * replaces the object whole; the report reads SUCCESS only once the complete file is stored.
  */
-export async function processGenerateReport(deps: GenerateReportDependencies, job: Job): Promise<GenerateReportResult> {
+export async function processGenerateReport(deps: GenerateReportDependencies, job: Job, token?: string): Promise<GenerateReportResult> {
   const payload = parseGenerateReportPayload(job.data);
   if (!payload) throw new UnrecoverableError(`invalid generate-report payload: ${JSON.stringify(job.data).slice(0, 200)}`);
   const { reportId } = payload;
@@ -41,6 +48,9 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     : [request.account_id];
 
   const controller = new AbortController();
+  const onRelease = () => controller.abort(new ReleasedError('the worker is shutting down'));
+  if (deps.release?.aborted) onRelease();
+  deps.release?.addEventListener('abort', onRelease);
   const poll = setInterval(() => {
     deps.reports.find(reportId).then(
       (current) => {
@@ -80,6 +90,12 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     log.info({ items: result.itemsCount, bytes: result.file.size_bytes, seconds, rows_per_second: Math.round(result.itemsCount / seconds) }, 'report finished');
     return { outcome: 'success', items: result.itemsCount };
   } catch (error) {
+    if (controller.signal.reason instanceof ReleasedError) {
+      // Back to the queue at once (not an attempt): the report stays PROCESSING and another worker starts it again.
+      await job.moveToDelayed(Date.now(), token);
+      log.info('report handed back to the queue: the worker is shutting down; no file left');
+      throw new DelayedError();
+    }
     if (controller.signal.aborted) {
       log.info('report aborted; upload cancelled, no file left');
       return { outcome: 'aborted' };
@@ -98,6 +114,7 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     throw error;
   } finally {
     clearInterval(poll);
+    deps.release?.removeEventListener('abort', onRelease);
   }
 }
 

@@ -1,0 +1,119 @@
+import { gunzipSync } from 'node:zlib';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { generateCdrs } from '@cdr-reports/cdr-store';
+import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
+import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+
+/**
+ * SIGTERM to a worker during a report: it takes no new job, finishes the running report within SHUTDOWN_TIMEOUT
+ * or, shortly before its end, hands it back to the queue; either way it exits 0 and the report ends SUCCESS
+ * with every row, built once by whichever worker finished it.
+ */
+describe('a worker stopped with SIGTERM mid-report', () => {
+  let cluster: ReportCluster;
+  let redis: Redis;
+  let queue: Queue;
+  let key: string;
+  const processes: AppProcess[] = [];
+  const DAY = 86_400_000;
+  const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
+  const from = new Date(to.getTime() - 10 * DAY);
+  const ROWS = 300_000;
+  const body = { product: 'VOICE-CALL', date_start: from.toISOString(), date_end: to.toISOString() };
+  let expectedRows = 0;
+
+  const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
+  async function objectsUnder(prefix: string): Promise<string[]> {
+    const listing = await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }));
+    return (listing.Contents ?? []).map((o) => o.Key!);
+  }
+  async function startWorker(env: Record<string, string>): Promise<AppProcess> {
+    const worker = new AppProcess('worker', cluster.services.env(env));
+    processes.push(worker);
+    await worker.ready();
+    return worker;
+  }
+  /** Submits the report and waits until the worker is in the middle of it. */
+  async function reportInProgress(): Promise<string> {
+    const id = (await cluster.createReport(key, body)).request_id;
+    await waitFor(
+      async () => {
+        const report = await get(id);
+        if (!['PENDING', 'PROCESSING'].includes(report.request_status)) throw new Error(`the report reached ${report.request_status} too early`);
+        return report.request_status === 'PROCESSING' && report.progress!.items_processed > 0 ? report : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 10, what: 'the report to be PROCESSING with progress' },
+    );
+    return id;
+  }
+  async function expectCompleteReport(id: string): Promise<void> {
+    const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED'], 60_000);
+    expect({ status: done.request_status, error: done.error }).toEqual({ status: 'SUCCESS', error: undefined });
+    expect(done.items_count).toBe(expectedRows);
+    const lines = gunzipSync(await cluster.download(done)).toString('utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(expectedRows + 1);
+    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+  }
+
+  beforeAll(async () => {
+    cluster = await startReportCluster({ worker: false });
+    key = await cluster.account('carrier');
+    await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 5, products: ['VOICE-CALL'] })]);
+    expectedRows = Number(
+      (await cluster.services.db.pool.query(`SELECT count(*) FROM cdrs WHERE start_time >= $1 AND start_time < $2`, [from, to])).rows[0].count,
+    );
+    redis = createWorkerConnection(TEST_REDIS_URL);
+    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const worker of processes) await worker.kill().catch(() => undefined);
+    await cluster?.services.db.pool.query(`UPDATE reports SET status = 'ABORTED' WHERE status IN ('PENDING', 'PROCESSING')`);
+    await queue?.obliterate({ force: true }).catch(() => undefined);
+    await queue?.close();
+    await redis?.quit();
+    await cluster?.close();
+  }, 60_000);
+
+  it('finishes the running report within the deadline, takes no new one, and exits 0', async () => {
+    const worker = await startWorker({ SHUTDOWN_TIMEOUT: '60s', REPORT_COMPRESSION_LEVEL: '9' });
+    const id = await reportInProgress();
+    const stopped = worker.stop();
+    // Submitted once the worker is stopping: it must not take it.
+    await waitFor(() => worker.log.includes('shutting down'), { timeoutMs: 10_000, intervalMs: 10, what: 'the worker to begin its shutdown' });
+    const later = (await cluster.createReport(key, body)).request_id;
+    await stopped;
+    expect((await worker.exited).code).toBe(0);
+    expect(worker.log).toContain('running reports finished');
+    await expectCompleteReport(id);
+    expect((await get(later)).request_status).toBe('PENDING');
+
+    // Left for the next worker, as any queued report.
+    await startWorker({});
+    await expectCompleteReport(later);
+  }, 120_000);
+
+  it('hands a report that cannot finish in time back to the queue, exits 0, and another worker builds it', async () => {
+    const worker = await startWorker({ SHUTDOWN_TIMEOUT: '4s', REPORT_COMPRESSION_LEVEL: '9' });
+    // The worker of the first test is still running: stop it so that this report goes to the new one.
+    for (const other of processes.filter((p) => p !== worker)) await other.stop();
+    const id = await reportInProgress();
+    const signalled = Date.now();
+    await worker.stop();
+    expect((await worker.exited).code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(4_000);
+    expect(worker.log).toContain('handed back to the queue');
+
+    // Not failed, no attempt spent, no file: the report waits for another worker.
+    expect((await get(id)).request_status).toBe('PROCESSING');
+    const job = (await queue.getJob(id))!;
+    expect(await job.getState()).toMatch(/^(waiting|delayed|prioritized)$/);
+    expect(job.attemptsMade).toBe(0);
+    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+
+    await startWorker({});
+    await expectCompleteReport(id);
+  }, 120_000);
+});
