@@ -47,6 +47,7 @@ export async function benchExport(options: { quick: boolean }): Promise<Figure[]
       baseline: { name: 'gzip -6', value: baseline.bytes / MB },
       target: { text: 'within 10% of gzip -6', met: Math.abs(first.bytes / baseline.bytes - 1) <= 0.1 },
     });
+    figures.push(...(await benchFairness(services, api, first.apiKey, rows)));
     figures.push({ benchmark: 'export', figure: `worker peak RSS at ${rows.toLocaleString('en')} rows`, value: first.peakRss / MB, unit: 'MiB', target: { text: '< 250 MB', met: first.peakRss < 250 * 1e6 } });
     if (withMemory) {
       const large = await measureExport(services, api, 'bench-4n', rows * 4);
@@ -67,7 +68,12 @@ export async function benchExport(options: { quick: boolean }): Promise<Figure[]
 }
 
 /** Loads `rows` voice calls of March for a new account, then runs its report on a fresh worker process. */
-async function measureExport(services: TestServices, api: ApiInstance, accountId: string, rows: number): Promise<{ ms: number; bytes: number; peakRss: number }> {
+async function measureExport(
+  services: TestServices,
+  api: ApiInstance,
+  accountId: string,
+  rows: number,
+): Promise<{ ms: number; bytes: number; peakRss: number; apiKey: string }> {
   const { apiKey } = await new AccountsRepository(services.db.pool).create({ name: accountId, id: accountId });
   const loaded = await importCdrRecords(services.db.pool, () =>
     generateCdrs({ rows, accounts: [accountId], from: new Date(MONTH.start), to: new Date(MONTH.end), products: ['VOICE-CALL'], seed: 7 }),
@@ -97,7 +103,60 @@ async function measureExport(services: TestServices, api: ApiInstance, accountId
     );
     const ms = performance.now() - started;
     if (report.items_count !== rows) throw new Error(`the bench report has ${report.items_count} rows, not ${rows}`);
-    return { ms, bytes: report.file!.size_bytes, peakRss: peakRssOfGroup(worker.child.pid!) };
+    return { ms, bytes: report.file!.size_bytes, peakRss: peakRssOfGroup(worker.child.pid!), apiKey };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/**
+ * Fairness: a 1,000-row report of another account, submit to SUCCESS, while two reports of `bigRows` rows
+ * (the account loaded by measureExport) are running or waiting; baseline: the same report on an idle worker.
+ */
+async function benchFairness(services: TestServices, api: ApiInstance, bigKey: string, bigRows: number): Promise<Figure[]> {
+  const { apiKey } = await new AccountsRepository(services.db.pool).create({ name: 'fair', id: 'bench-fair' });
+  await importCdrRecords(services.db.pool, () =>
+    generateCdrs({ rows: 1_000, accounts: ['bench-fair'], from: new Date(MONTH.start), to: new Date(MONTH.end), products: ['VOICE-CALL'], seed: 9 }),
+  );
+  await services.db.pool.query('ANALYZE cdrs');
+  const worker = new AppProcess('worker', services.env());
+  await worker.ready();
+  const request = async (method: 'GET' | 'POST' | 'DELETE', url: string, key: string, payload?: object) => {
+    const response = await api.app.inject({ method, url, headers: { authorization: `Bearer ${key}` }, ...(payload && { payload }) });
+    return response.json() as { request_id: string; request_status: string };
+  };
+  const smallReport = async () => {
+    const started = performance.now();
+    const { request_id: id } = await request('POST', '/v1/reports', apiKey, reportBody());
+    await waitFor(
+      async () => {
+        const status = (await request('GET', `/v1/reports/${id}`, apiKey)).request_status;
+        if (status === 'FAILED') throw new Error('the fairness report failed');
+        return status === 'SUCCESS' || undefined;
+      },
+      { timeoutMs: 600_000, intervalMs: 10, what: 'the small report to succeed' },
+    );
+    return performance.now() - started;
+  };
+  try {
+    const idle = await smallReport();
+    const big = [(await request('POST', '/v1/reports', bigKey, reportBody())).request_id, (await request('POST', '/v1/reports', bigKey, reportBody())).request_id];
+    await waitFor(async () => (await request('GET', `/v1/reports/${big[0]}`, bigKey)).request_status === 'PROCESSING' || undefined, {
+      timeoutMs: 60_000,
+      what: 'a large report to start',
+    });
+    const busy = await smallReport();
+    for (const id of big) await request('DELETE', `/v1/reports/${id}`, bigKey);
+    return [
+      {
+        benchmark: 'fairness',
+        figure: `1,000-row report while two ${bigRows.toLocaleString('en')}-row reports run, submit to SUCCESS`,
+        value: busy / 1000,
+        unit: 's',
+        baseline: { name: 'the same on an idle worker', value: idle / 1000 },
+        target: { text: '< 5 s', met: busy < 5_000 },
+      },
+    ];
   } finally {
     await worker.stop();
   }

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
+import { estimateReportRows } from '@cdr-reports/export';
 import { AccountsRepository, ApiKeysRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, ReportQueue, createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
@@ -38,6 +39,8 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
     store: storage.store,
     links: storage.links,
     cdrRetention: config.cdrRetention,
+    estimateRows: (request, accountIds) => estimateReportRows(pool, request, accountIds),
+    largeReportRows: config.reportLargeRows,
     timeZones: new Set(zones.rows.map((z) => z.name)),
     logger,
   });

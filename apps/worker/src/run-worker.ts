@@ -21,7 +21,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   const pool = createPool({
     connectionString: config.databaseUrl,
     applicationName: 'cdr-reports-worker',
-    max: config.reportWorkerConcurrency * 2 + 4,
+    max: (config.reportWorkerConcurrency + config.reportLargeConcurrency) * 2 + 4,
   });
   await migrate(pool);
   const storage = await openReportStorage(config, logger);
@@ -36,34 +36,37 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
 
   // Aborted when the shutdown deadline nears: running reports are handed back to the queue.
   const release = new AbortController();
-  const reportWorker = new Worker(
-    QUEUES.reports,
-    async (job, token) => {
-      if (job.name !== 'generate-report') throw new UnrecoverableError(`unknown job "${job.name}" on ${QUEUES.reports}`);
-      return processGenerateReport(
-        {
-          reports,
-          accounts,
-          callbacks,
-          reportTtlMs: config.reportTtlMs,
-          logger,
-          abortPollMs: options.abortPollMs,
-          release: release.signal,
-          export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
-        },
-        job,
-        token,
-      );
-    },
-    {
-      connection,
-      prefix: config.queuePrefix,
-      concurrency: config.reportWorkerConcurrency,
-      lockDuration: config.jobLockMs,
-      // Stalled jobs (their worker died) are looked for as often as a lock can lapse.
-      stalledInterval: config.jobLockMs,
-    },
-  );
+  const reportDeps = {
+    reports,
+    accounts,
+    callbacks,
+    reportTtlMs: config.reportTtlMs,
+    logger,
+    abortPollMs: options.abortPollMs,
+    release: release.signal,
+    export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
+  };
+  // Two lanes with their own slots: huge reports never hold every slot, small ones never queue behind them.
+  const reportWorker = (queue: string, concurrency: number) =>
+    new Worker(
+      queue,
+      async (job, token) => {
+        if (job.name !== 'generate-report') throw new UnrecoverableError(`unknown job "${job.name}" on ${queue}`);
+        return processGenerateReport(reportDeps, job, token);
+      },
+      {
+        connection,
+        prefix: config.queuePrefix,
+        concurrency,
+        lockDuration: config.jobLockMs,
+        // Stalled jobs (their worker died) are looked for as often as a lock can lapse.
+        stalledInterval: config.jobLockMs,
+      },
+    );
+  const reportWorkers = [
+    reportWorker(QUEUES.reports, config.reportWorkerConcurrency),
+    reportWorker(QUEUES.reportsLarge, config.reportLargeConcurrency),
+  ];
 
   const maintenance = new Worker(
     QUEUES.maintenance,
@@ -81,17 +84,24 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     },
     { connection, prefix: config.queuePrefix, concurrency: 1 },
   );
-  for (const worker of [reportWorker, maintenance]) {
+  for (const worker of [...reportWorkers, maintenance]) {
     worker.on('failed', (job, error) => logger.warn({ job_id: job?.id, job: job?.name, err: error }, 'job failed'));
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     await worker.waitUntilReady();
   }
-  logger.info({ queues: [QUEUES.reports, QUEUES.maintenance], prefix: config.queuePrefix, concurrency: config.reportWorkerConcurrency }, 'worker started');
+  logger.info(
+    {
+      queues: [QUEUES.reports, QUEUES.reportsLarge, QUEUES.maintenance],
+      prefix: config.queuePrefix,
+      concurrency: { standard: config.reportWorkerConcurrency, large: config.reportLargeConcurrency },
+    },
+    'worker started',
+  );
 
   return async () => {
     // No new jobs from now; running reports may finish until shortly before the shutdown deadline, when
     // they are handed back to the queue (a report is never cut off by the deadline's hard exit).
-    const closing = Promise.all([reportWorker.close(), maintenance.close()]);
+    const closing = Promise.all([...reportWorkers, maintenance].map((worker) => worker.close()));
     const releaseAfterMs = Math.max(0, config.shutdownTimeoutMs - RELEASE_MARGIN_MS);
     let timer: NodeJS.Timeout | undefined;
     const released = await Promise.race([

@@ -38,7 +38,8 @@ describe('a worker killed mid-report', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false, env: { JOB_LOCK_DURATION: '2s' } });
+    // Every report here in the standard lane, where this test looks for its job.
+    cluster = await startReportCluster({ worker: false, env: { JOB_LOCK_DURATION: '2s', REPORT_LARGE_ROWS: '100000000' } });
     key = await cluster.account('carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 11 })]);
     redis = createWorkerConnection(TEST_REDIS_URL);

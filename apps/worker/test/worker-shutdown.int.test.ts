@@ -58,7 +58,8 @@ describe('a worker stopped with SIGTERM mid-report', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
+    // Every report here in the standard lane, where this test looks for its job.
+    cluster = await startReportCluster({ worker: false, env: { REPORT_LARGE_ROWS: '100000000' } });
     key = await cluster.account('carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 5, products: ['VOICE-CALL'] })]);
     expectedRows = Number(

@@ -37,8 +37,12 @@ export interface Config {
   logLevel: LogLevel;
   /** zlib level (1-9) of report files; 4 is about gzip -6's size at a third more speed. */
   reportCompressionLevel: number;
-  /** Reports one worker process builds at once; compression uses about one core per report. */
+  /** Reports of the standard lane one worker process builds at once. */
   reportWorkerConcurrency: number;
+  /** A report whose estimated rows exceed this goes to the large lane. */
+  reportLargeRows: number;
+  /** Reports of the large lane one worker process builds at once (each uses about a core and a half). */
+  reportLargeConcurrency: number;
   /**
    * How long a job's lock lasts unless renewed (milliseconds). A killed worker's job is taken over by another
    * worker after about this long; too short a lock makes jobs stall under load.
@@ -200,6 +204,8 @@ export function parseConfig(env: Environment): Config {
     logLevel,
     reportCompressionLevel: integer('REPORT_COMPRESSION_LEVEL', 4, 1, 9),
     reportWorkerConcurrency: integer('REPORT_WORKER_CONCURRENCY', 2, 1, 64),
+    reportLargeRows: integer('REPORT_LARGE_ROWS', 250_000, 0, 1e12),
+    reportLargeConcurrency: integer('REPORT_LARGE_CONCURRENCY', 1, 1, 64),
     jobLockMs: jobLockMs ?? 30_000,
     shutdownTimeoutMs: shutdownTimeoutMs ?? 25_000,
     callbackRetrySchedule: callbackRetrySchedule ?? [0],

@@ -113,3 +113,8 @@ export function summarySql(request: ReportRequest, accountIds: readonly string[]
   FROM ${matchingRows(request, accountIds, range, literal)}
   GROUP BY GROUPING SETS ((c.currency), (c.status), ())`;
 }
+
+/** The planner's estimate of the report's rows (EXPLAIN, nothing is read): what decides a report's lane. */
+export function estimateSql(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal): string {
+  return `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${matchingRows(request, accountIds, range, literal)}`;
+}

@@ -7,6 +7,11 @@ import type { JobsOptions } from 'bullmq';
 export const QUEUES = {
   /** One job per report: stream its CDRs into a compressed CSV on S3. */
   reports: 'reports',
+  /**
+   * The same jobs for reports estimated larger than REPORT_LARGE_ROWS: a lane of their own with its own
+   * concurrency, so huge reports never hold every slot and small ones never queue behind them.
+   */
+  reportsLarge: 'reports-large',
   /** Maintenance jobs run by the worker on schedules: CDR retention, the report sweeper. */
   maintenance: 'maintenance',
   /** One job per callback delivery, taken by the notifier. */

@@ -1,25 +1,36 @@
-import { Queue } from 'bullmq';
+import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOBS, QUEUES } from './catalog';
 
-/** The producer side of the reports queue: what the API and the sweeper use. */
+/** Which queue a report's job goes to: `large` for reports estimated above REPORT_LARGE_ROWS. */
+export type ReportLane = 'standard' | 'large';
+
+/** The producer side of the report queues (standard and large lanes): what the API and the sweeper use. */
 export class ReportQueue {
-  private readonly queue: Queue;
+  private readonly lanes: Record<ReportLane, Queue>;
 
   constructor(connection: Redis, prefix: string) {
-    this.queue = new Queue(QUEUES.reports, { connection, prefix });
+    this.lanes = {
+      standard: new Queue(QUEUES.reports, { connection, prefix }),
+      large: new Queue(QUEUES.reportsLarge, { connection, prefix }),
+    };
     // Errors reach the caller through the failed call; without a listener the process would die on one.
-    this.queue.on('error', () => undefined);
+    for (const queue of Object.values(this.lanes)) queue.on('error', () => undefined);
   }
 
-  /** Enqueues a report's job; enqueuing a report whose job still exists does nothing (jobId = report id). */
-  async enqueue(reportId: string): Promise<void> {
-    await this.queue.add('generate-report', { reportId }, { ...JOBS['generate-report'].options, jobId: reportId });
+  /**
+   * Enqueues a report's job in its lane; enqueuing a report whose job still exists (in either lane) does
+   * nothing (jobId = report id).
+   */
+  async enqueue(reportId: string, lane: ReportLane = 'standard'): Promise<void> {
+    const other = lane === 'standard' ? this.lanes.large : this.lanes.standard;
+    if (await other.getJob(reportId)) return;
+    await this.lanes[lane].add('generate-report', { reportId }, { ...JOBS['generate-report'].options, jobId: reportId });
   }
 
   /** Removes the report's job if it has not started; an active job stops by itself when it sees the abort. */
   async removeIfWaiting(reportId: string): Promise<void> {
-    const job = await this.queue.getJob(reportId);
+    const job = await this.findJob(reportId);
     if (!job) return;
     const state = await job.getState();
     if (state === 'waiting' || state === 'delayed' || state === 'prioritized' || state === 'waiting-children') {
@@ -29,7 +40,7 @@ export class ReportQueue {
 
   /** The state of the report's job, or undefined when there is none. With the failure reason for failed jobs. */
   async jobState(reportId: string): Promise<{ state: string; failedReason?: string } | undefined> {
-    const job = await this.queue.getJob(reportId);
+    const job = await this.findJob(reportId);
     if (!job) return undefined;
     const state = await job.getState();
     return state === 'failed' ? { state, failedReason: job.failedReason } : { state };
@@ -37,11 +48,15 @@ export class ReportQueue {
 
   /** Removes a finished (failed or completed) job, so the report can be enqueued again under the same id. */
   async removeFinished(reportId: string): Promise<void> {
-    const job = await this.queue.getJob(reportId);
-    if (job && (await job.isCompleted() || await job.isFailed())) await job.remove().catch(() => undefined);
+    const job = await this.findJob(reportId);
+    if (job && ((await job.isCompleted()) || (await job.isFailed()))) await job.remove().catch(() => undefined);
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
+    await Promise.all(Object.values(this.lanes).map((queue) => queue.close()));
+  }
+
+  private async findJob(reportId: string): Promise<Job | undefined> {
+    return (await this.lanes.standard.getJob(reportId)) ?? (await this.lanes.large.getJob(reportId));
   }
 }
