@@ -5,6 +5,7 @@
 import { benchCallbacks } from './callbacks.bench';
 import { benchExport } from './export.bench';
 import { benchImport } from './import.bench';
+import { benchIntake } from './intake.bench';
 import { benchSmallReports } from './small-reports.bench';
 import { writeResults, type Figure } from './report';
 
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
     ['export', benchExport],
     ['small-reports', benchSmallReports],
     ['import', benchImport],
+    ['intake', benchIntake],
     ['callbacks', benchCallbacks],
   ];
   const figures: Figure[] = [];

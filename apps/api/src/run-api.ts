@@ -68,6 +68,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
 export async function runApi(config: Config, logger: Logger): Promise<() => Promise<void>> {
   const api = await createApi(config, logger);
   await api.app.listen({ port: config.port, host: '0.0.0.0' });
+  logger.info({ port: config.port }, 'api started');
   return async () => {
     await api.close();
     logger.info('api stopped: in-flight requests drained, connections closed');
