@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
-import { estimateReportRows } from '@cdr-reports/export';
 import { AccountsRepository, ApiKeysRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, ReportQueue, createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
@@ -18,7 +17,9 @@ export interface ApiInstance {
 /** Builds the API with its real adapters (PostgreSQL, Redis, S3) from the configuration, without listening. */
 export async function createApi(config: Config, logger: Logger): Promise<ApiInstance> {
   await ensureDatabase(config.databaseUrl);
-  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-api', max: 20 });
+  // A request makes one or two short queries: a few connections serve thousands a second, and more of them
+  // would only add PostgreSQL processes competing for the same cores.
+  const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-api', max: 10 });
   await migrate(pool);
   const storage = await openReportStorage(config, logger);
   const redis = createProducerConnection(config.redisUrl);
@@ -39,8 +40,6 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
     store: storage.store,
     links: storage.links,
     cdrRetention: config.cdrRetention,
-    estimateRows: (request, accountIds) => estimateReportRows(pool, request, accountIds),
-    largeReportRows: config.reportLargeRows,
     timeZones: new Set(zones.rows.map((z) => z.name)),
     logger,
   });

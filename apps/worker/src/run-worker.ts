@@ -2,6 +2,8 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, isJobName } from '@cdr-reports/jobs';
+import type { ReportRequest } from '@cdr-reports/domain';
+import { estimateReportRows } from '@cdr-reports/export';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
 import { processCdrRetention } from './processors/cdr-retention.processor';
@@ -47,12 +49,18 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
   };
   // Two lanes with their own slots: huge reports never hold every slot, small ones never queue behind them.
+  // Every report enters the standard lane; one estimated above REPORT_LARGE_ROWS is moved on before it starts.
+  const triage = {
+    largeRows: config.reportLargeRows,
+    estimateRows: (request: ReportRequest, accountIds: readonly string[]) => estimateReportRows(pool, request, accountIds),
+    moveToLargeLane: (reportId: string) => reportQueue.enqueue(reportId, 'large'),
+  };
   const reportWorker = (queue: string, concurrency: number) =>
     new Worker(
       queue,
       async (job, token) => {
         if (job.name !== 'generate-report') throw new UnrecoverableError(`unknown job "${job.name}" on ${queue}`);
-        return processGenerateReport(reportDeps, job, token);
+        return processGenerateReport(queue === QUEUES.reports ? { ...reportDeps, triage } : reportDeps, job, token);
       },
       {
         connection,

@@ -57,7 +57,7 @@ describe('a worker killed mid-report', () => {
 
   it('is taken over by another worker; the report succeeds with every row exactly once and one object', async () => {
     // Level 9 makes the first worker slow enough to be caught mid-report.
-    const first = new AppProcess('worker', cluster.services.env({ JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9' }));
+    const first = new AppProcess('worker', cluster.services.env({ JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9', REPORT_LARGE_ROWS: '100000000' }));
     processes.push(first);
     await first.ready();
 

@@ -30,7 +30,8 @@ describe('a worker stopped with SIGTERM mid-report', () => {
     return (listing.Contents ?? []).map((o) => o.Key!);
   }
   async function startWorker(env: Record<string, string>): Promise<AppProcess> {
-    const worker = new AppProcess('worker', cluster.services.env(env));
+    // Every report here in the standard lane, where this test looks for its job.
+    const worker = new AppProcess('worker', cluster.services.env({ REPORT_LARGE_ROWS: '100000000', ...env }));
     processes.push(worker);
     await worker.ready();
     return worker;
@@ -58,8 +59,7 @@ describe('a worker stopped with SIGTERM mid-report', () => {
   }
 
   beforeAll(async () => {
-    // Every report here in the standard lane, where this test looks for its job.
-    cluster = await startReportCluster({ worker: false, env: { REPORT_LARGE_ROWS: '100000000' } });
+    cluster = await startReportCluster({ worker: false });
     key = await cluster.account('carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 5, products: ['VOICE-CALL'] })]);
     expectedRows = Number(

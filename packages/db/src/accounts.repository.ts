@@ -124,6 +124,8 @@ export class AccountsRepository {
 
   /** True when `accountId` is `ancestorId` or lies below it. */
   async isSelfOrDescendant(ancestorId: string, accountId: string): Promise<boolean> {
+    // An account asking about itself (most requests) needs no query: it exists, or it could not have a key.
+    if (ancestorId === accountId) return true;
     const result = await this.pool.query(
       `WITH RECURSIVE up AS (
          SELECT id, parent_id FROM accounts WHERE id = $2
@@ -211,10 +213,12 @@ export class ApiKeysRepository {
   async authenticate(presented: string): Promise<Principal | undefined> {
     if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) return undefined;
     const hash = hashKey(presented);
-    const result = await this.pool.query<{ id: string; account_id: string; key_hash: Buffer }>(
-      'SELECT id, account_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [hash],
-    );
+    const result = await this.pool.query<{ id: string; account_id: string; key_hash: Buffer }>({
+      // Prepared once per connection: every request runs it.
+      name: 'api-keys-authenticate',
+      text: 'SELECT id, account_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      values: [hash],
+    });
     const row = result.rows[0];
     if (!row || !timingSafeEqual(row.key_hash, hash)) return undefined;
     return { accountId: row.account_id, keyId: row.id };

@@ -138,6 +138,15 @@ export class ReportsRepository {
    * (`created: false`). A key reused within 24 h with another body is an IdempotencyMismatchError.
    */
   async create(input: NewReport): Promise<{ report: ReportRecord; created: boolean }> {
+    if (!input.idempotency) {
+      // Without an idempotency key a report is one INSERT: no transaction to open and close around it.
+      const inserted = await this.pool.query<ReportRow>({
+        name: 'reports-create',
+        text: `INSERT INTO reports (id, account_id, requested_by, product, request) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+        values: [input.id, input.request.account_id, input.requestedBy, input.request.product, input.request],
+      });
+      return { report: toRecord(inserted.rows[0]!), created: true };
+    }
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();
       try {

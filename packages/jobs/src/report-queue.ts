@@ -19,12 +19,10 @@ export class ReportQueue {
   }
 
   /**
-   * Enqueues a report's job in its lane; enqueuing a report whose job still exists (in either lane) does
-   * nothing (jobId = report id).
+   * Enqueues a report's job in a lane; enqueuing a report whose job still exists in that lane does nothing
+   * (jobId = report id). Every report starts in the standard lane; the worker moves large ones on.
    */
   async enqueue(reportId: string, lane: ReportLane = 'standard'): Promise<void> {
-    const other = lane === 'standard' ? this.lanes.large : this.lanes.standard;
-    if (await other.getJob(reportId)) return;
     await this.lanes[lane].add('generate-report', { reportId }, { ...JOBS['generate-report'].options, jobId: reportId });
   }
 
@@ -56,7 +54,8 @@ export class ReportQueue {
     await Promise.all(Object.values(this.lanes).map((queue) => queue.close()));
   }
 
+  /** A report moves from the standard lane to the large one, never back: a job in the large lane is the current one. */
   private async findJob(reportId: string): Promise<Job | undefined> {
-    return (await this.lanes.standard.getJob(reportId)) ?? (await this.lanes.large.getJob(reportId));
+    return (await this.lanes.large.getJob(reportId)) ?? (await this.lanes.standard.getJob(reportId));
   }
 }

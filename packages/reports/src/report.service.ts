@@ -10,10 +10,9 @@ import {
   effectiveStatus,
   parseReportRequest,
   type ReportRecord,
-  type ReportRequest,
   type ReportStatus,
 } from '@cdr-reports/domain';
-import { publishCallbackEvent, type CallbackQueue, type ReportLane, type ReportQueue } from '@cdr-reports/jobs';
+import { publishCallbackEvent, type CallbackQueue, type ReportQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import { downloadLink } from './download-link';
@@ -39,10 +38,6 @@ export interface ReportServiceDependencies {
   /** Presigns download links. */
   links: ObjectStore;
   cdrRetention: CalendarPeriod;
-  /** About how many rows a report will have (the planner's estimate); without it every report is standard. */
-  estimateRows?: (request: ReportRequest, accountIds: readonly string[]) => Promise<number>;
-  /** Reports estimated above this many rows go to the large lane (REPORT_LARGE_ROWS). */
-  largeReportRows?: number;
   /** The time zone names the CDR store renders (PostgreSQL's pg_timezone_names). */
   timeZones: ReadonlySet<string>;
   logger: Logger;
@@ -95,28 +90,13 @@ export class ReportService {
     });
     if (result.created) {
       try {
-        await this.deps.queue.enqueue(result.report.id, await this.laneOf(request));
+        await this.deps.queue.enqueue(result.report.id);
       } catch (error) {
         // The report is recorded; the sweeper enqueues reports whose job is missing once Redis answers again.
         this.deps.logger.warn({ err: error, report_id: result.report.id }, 'could not enqueue the report now; the sweeper will');
       }
     }
     return result;
-  }
-
-  /** The large lane for reports estimated above largeReportRows; standard otherwise, or if no estimate can be had. */
-  private async laneOf(request: ReportRequest): Promise<ReportLane> {
-    const { estimateRows, largeReportRows } = this.deps;
-    if (!estimateRows || largeReportRows === undefined) return 'standard';
-    try {
-      const accountIds = request.include_subaccounts
-        ? (await this.deps.accounts.selfAndDescendants(request.account_id)).map((account) => account.id)
-        : [request.account_id];
-      return (await estimateRows(request, accountIds)) > largeReportRows ? 'large' : 'standard';
-    } catch (error) {
-      this.deps.logger.warn({ err: error }, 'could not estimate the report size; it goes to the standard lane');
-      return 'standard';
-    }
   }
 
   /** A report the caller may see (its account's or a descendant's); NotFoundError for any other. */

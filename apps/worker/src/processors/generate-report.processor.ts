@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { AccountsRepository, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
-import type { ReportError } from '@cdr-reports/domain';
+import type { ReportError, ReportRequest } from '@cdr-reports/domain';
 import { exportReport, type ExportDependencies } from '@cdr-reports/export';
 import { parseGenerateReportPayload, publishCallbackEvent, type CallbackQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
@@ -18,9 +18,14 @@ export interface GenerateReportDependencies {
   abortPollMs?: number;
   /** Aborted when the worker must hand its running reports back (its shutdown deadline is near). */
   release?: AbortSignal;
+  /**
+   * For jobs of the standard lane: estimates a report's rows and, above the threshold, moves it to the large
+   * lane before it starts (see run-worker). Absent for the large lane.
+   */
+  triage?: { largeRows: number; estimateRows(request: ReportRequest, accountIds: readonly string[]): Promise<number>; moveToLargeLane(reportId: string): Promise<void> };
 }
 
-export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted'; status?: string };
+export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted' | 'moved-to-large-lane'; status?: string; estimatedRows?: number };
 
 /** The worker's release signal came: the job goes back to the queue for another worker, no attempt spent. */
 export class ReleasedError extends Error {
@@ -37,15 +42,26 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
   const { reportId } = payload;
   const log = deps.logger.child({ report_id: reportId, job_id: job.id, attempt: job.attemptsMade + 1 });
 
+  if (deps.triage) {
+    // A report estimated large leaves the standard lane before it starts: small reports never wait behind it.
+    const pending = await deps.reports.find(reportId);
+    if (pending?.status === 'PENDING') {
+      const estimatedRows = await deps.triage.estimateRows(pending.request, await accountIdsOf(deps, pending.request));
+      if (estimatedRows > deps.triage.largeRows) {
+        await deps.triage.moveToLargeLane(reportId);
+        log.info({ estimated_rows: estimatedRows }, 'report moved to the large lane');
+        return { outcome: 'moved-to-large-lane', estimatedRows };
+      }
+    }
+  }
+
   const report = await deps.reports.startProcessing(reportId);
   if (!report) {
     log.info('report is no longer pending or processing; nothing to do');
     return { outcome: 'skipped' };
   }
   const { request } = report;
-  const accountIds = request.include_subaccounts
-    ? (await deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id)
-    : [request.account_id];
+  const accountIds = await accountIdsOf(deps, request);
 
   const controller = new AbortController();
   const onRelease = () => controller.abort(new ReleasedError('the worker is shutting down'));
@@ -116,6 +132,11 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     clearInterval(poll);
     deps.release?.removeEventListener('abort', onRelease);
   }
+}
+
+/** The accounts whose records a report covers: its account, with every descendant when asked. */
+async function accountIdsOf(deps: GenerateReportDependencies, request: ReportRequest): Promise<string[]> {
+  return request.include_subaccounts ? (await deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id) : [request.account_id];
 }
 
 /** A failure in terms a user can act on: what went wrong and whether asking again may help. */
