@@ -49,6 +49,7 @@ export async function benchExport(options: { quick: boolean }): Promise<Figure[]
     });
     figures.push(...(await benchFairness(services, api, first.apiKey, rows)));
     figures.push({ benchmark: 'export', figure: `worker peak RSS at ${rows.toLocaleString('en')} rows`, value: first.peakRss / MB, unit: 'MiB', target: { text: '< 250 MB', met: first.peakRss < 250 * 1e6 } });
+    figures.push(...(await benchFanOut(services, api, rows)));
     if (withMemory) {
       const large = await measureExport(services, api, 'bench-4n', rows * 4);
       figures.push({
@@ -81,7 +82,11 @@ async function measureExport(
   if (loaded.status !== 'loaded') throw new Error(`bench records were rejected: ${JSON.stringify(loaded.errors).slice(0, 500)}`);
   await services.db.pool.query('VACUUM ANALYZE cdrs');
 
-  const worker = new AppProcess('worker', services.env(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}));
+  // One job builds the report: the figure is the speed of the single-report pipeline (fan-out is measured apart).
+  const worker = new AppProcess(
+    'worker',
+    services.env({ REPORT_FANOUT_ROWS: '1000000000000', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) }),
+  );
   await worker.ready();
   try {
     const headers = { authorization: `Bearer ${apiKey}` };
@@ -160,6 +165,56 @@ async function benchFairness(services: TestServices, api: ApiInstance, bigKey: s
   } finally {
     await worker.stop();
   }
+}
+
+/**
+ * Fan-out: one report over 12 months, split into 8 segments, built by 2 worker processes against 1. Each
+ * worker exports one segment at a time (REPORT_SEGMENT_CONCURRENCY=1), so the second worker doubles the
+ * segments in flight.
+ */
+async function benchFanOut(services: TestServices, api: ApiInstance, rows: number): Promise<Figure[]> {
+  const year = { start: '2025-04-01T00:00:00Z', end: '2026-04-01T00:00:00Z' };
+  const { apiKey } = await new AccountsRepository(services.db.pool).create({ name: 'year', id: 'bench-year' });
+  await importCdrRecords(services.db.pool, () =>
+    generateCdrs({ rows, accounts: ['bench-year'], from: new Date(year.start), to: new Date(year.end), products: ['VOICE-CALL'], seed: 13 }),
+  );
+  await services.db.pool.query('VACUUM ANALYZE cdrs');
+  const env = { REPORT_FANOUT_ROWS: String(Math.floor(rows / 4)), REPORT_SEGMENT_ROWS: String(Math.ceil(rows / 8)), REPORT_SEGMENT_CONCURRENCY: '1' };
+  const timeWith = async (count: number) => {
+    const workers = Array.from({ length: count }, () => new AppProcess('worker', services.env(env)));
+    await Promise.all(workers.map((worker) => worker.ready()));
+    try {
+      const headers = { authorization: `Bearer ${apiKey}` };
+      const started = performance.now();
+      const created = await api.app.inject({ method: 'POST', url: '/v1/reports', headers, payload: { product: 'VOICE-CALL', date_start: year.start, date_end: year.end } });
+      const id = (created.json() as { request_id: string }).request_id;
+      const report = await waitFor(
+        async () => {
+          const body = (await api.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers })).json() as { request_status: string; items_count: number };
+          if (body.request_status === 'FAILED') throw new Error(`the fan-out report failed: ${JSON.stringify(body)}`);
+          return body.request_status === 'SUCCESS' ? body : undefined;
+        },
+        { timeoutMs: 3_600_000, intervalMs: 50, what: 'the fan-out report to succeed' },
+      );
+      if (report.items_count !== rows) throw new Error(`the fan-out report has ${report.items_count} rows, not ${rows}`);
+      return performance.now() - started;
+    } finally {
+      await Promise.all(workers.map((worker) => worker.stop()));
+    }
+  };
+  const one = await timeWith(1);
+  const two = await timeWith(2);
+  return [
+    {
+      benchmark: 'fan-out',
+      figure: `12-month report of ${rows.toLocaleString('en')} rows in 8 segments, 2 workers: speed-up`,
+      value: one / two,
+      unit: 'x',
+      baseline: { name: '1 worker (the same report)', value: 1 },
+      target: { text: '>= 1.5x', met: one / two >= 1.5 },
+    },
+    { benchmark: 'fan-out', figure: '  wall time with 2 workers', value: two / 1000, unit: 's', baseline: { name: '1 worker', value: one / 1000 } },
+  ];
 }
 
 function reportBody() {

@@ -1,12 +1,14 @@
-import { UnrecoverableError, Worker } from 'bullmq';
+import { FlowProducer, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, isJobName } from '@cdr-reports/jobs';
+import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, fanOutReport, isJobName } from '@cdr-reports/jobs';
 import type { ReportRequest } from '@cdr-reports/domain';
 import { estimateReportRows } from '@cdr-reports/export';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
+import { processAssembleReport } from './processors/assemble-report.processor';
 import { processCdrRetention } from './processors/cdr-retention.processor';
+import { processExportSegment } from './processors/export-segment.processor';
 import { processGenerateReport } from './processors/generate-report.processor';
 import { processReportSweeper } from './processors/report-sweeper.processor';
 
@@ -23,7 +25,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   const pool = createPool({
     connectionString: config.databaseUrl,
     applicationName: 'cdr-reports-worker',
-    max: (config.reportWorkerConcurrency + config.reportLargeConcurrency) * 2 + 4,
+    max: (config.reportWorkerConcurrency + config.reportLargeConcurrency + config.reportSegmentConcurrency) * 2 + 4,
   });
   await migrate(pool);
   const storage = await openReportStorage(config, logger);
@@ -50,15 +52,23 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   };
   // Two lanes with their own slots: huge reports never hold every slot, small ones never queue behind them.
   // Every report enters the standard lane; one estimated above REPORT_LARGE_ROWS is moved on before it starts.
+  const flows = new FlowProducer({ connection, prefix: config.queuePrefix });
+  flows.on('error', (error) => logger.error({ err: error }, 'flow producer error'));
   const triage = {
     largeRows: config.reportLargeRows,
+    fanOutRows: config.reportFanOutRows,
+    segmentRows: config.reportSegmentRows,
     estimateRows: (request: ReportRequest, accountIds: readonly string[]) => estimateReportRows(pool, request, accountIds),
     moveToLargeLane: (reportId: string) => reportQueue.enqueue(reportId, 'large'),
+    fanOut: (reportId: string, request: ReportRequest, segments: number) =>
+      fanOutReport(flows, config.queuePrefix, reportId, { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end }, segments),
   };
   const reportWorker = (queue: string, concurrency: number) =>
     new Worker(
       queue,
       async (job, token) => {
+        if (job.name === 'export-segment' && queue === QUEUES.reportSegments) return processExportSegment(reportDeps, job);
+        if (job.name === 'assemble-report' && queue === QUEUES.reportAssembly) return processAssembleReport(reportDeps, job);
         if (job.name !== 'generate-report') throw new UnrecoverableError(`unknown job "${job.name}" on ${queue}`);
         return processGenerateReport(queue === QUEUES.reports ? { ...reportDeps, triage } : reportDeps, job, token);
       },
@@ -74,6 +84,8 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   const reportWorkers = [
     reportWorker(QUEUES.reports, config.reportWorkerConcurrency),
     reportWorker(QUEUES.reportsLarge, config.reportLargeConcurrency),
+    reportWorker(QUEUES.reportSegments, config.reportSegmentConcurrency),
+    reportWorker(QUEUES.reportAssembly, 1),
   ];
 
   const maintenance = new Worker(
@@ -99,9 +111,9 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   }
   logger.info(
     {
-      queues: [QUEUES.reports, QUEUES.reportsLarge, QUEUES.maintenance],
+      queues: [QUEUES.reports, QUEUES.reportsLarge, QUEUES.reportSegments, QUEUES.reportAssembly, QUEUES.maintenance],
       prefix: config.queuePrefix,
-      concurrency: { standard: config.reportWorkerConcurrency, large: config.reportLargeConcurrency },
+      concurrency: { standard: config.reportWorkerConcurrency, large: config.reportLargeConcurrency, segments: config.reportSegmentConcurrency },
     },
     'worker started',
   );
@@ -125,6 +137,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
       await closing;
     }
     await reportQueue.close();
+    await flows.close();
     await callbacks.queue.close();
     await connection.quit();
     storage.close();

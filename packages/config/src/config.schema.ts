@@ -43,6 +43,12 @@ export interface Config {
   reportLargeRows: number;
   /** Reports of the large lane one worker process builds at once (each uses about a core and a half). */
   reportLargeConcurrency: number;
+  /** A gzip report whose estimated rows exceed this is fanned out into time segments that any worker can take. */
+  reportFanOutRows: number;
+  /** Rows per segment aimed at when fanning out (2 to 64 segments). */
+  reportSegmentRows: number;
+  /** Segments one worker process exports at once. */
+  reportSegmentConcurrency: number;
   /**
    * How long a job's lock lasts unless renewed (milliseconds). A killed worker's job is taken over by another
    * worker after about this long; too short a lock makes jobs stall under load.
@@ -206,6 +212,9 @@ export function parseConfig(env: Environment): Config {
     reportWorkerConcurrency: integer('REPORT_WORKER_CONCURRENCY', 2, 1, 64),
     reportLargeRows: integer('REPORT_LARGE_ROWS', 250_000, 0, 1e12),
     reportLargeConcurrency: integer('REPORT_LARGE_CONCURRENCY', 1, 1, 64),
+    reportFanOutRows: integer('REPORT_FANOUT_ROWS', 2_000_000, 0, 1e12),
+    reportSegmentRows: integer('REPORT_SEGMENT_ROWS', 1_000_000, 1, 1e12),
+    reportSegmentConcurrency: integer('REPORT_SEGMENT_CONCURRENCY', 1, 1, 64),
     jobLockMs: jobLockMs ?? 30_000,
     shutdownTimeoutMs: shutdownTimeoutMs ?? 25_000,
     callbackRetrySchedule: callbackRetrySchedule ?? [0],

@@ -249,6 +249,18 @@ export class ReportsRepository {
     return result.rows[0]?.status;
   }
 
+  /** Adds a finished segment's rows and share of the range to the progress; returns the status (abort check). */
+  async addProgress(id: string, items: number, percent: number): Promise<ReportStatus | undefined> {
+    const result = await this.pool.query<{ status: ReportStatus }>(
+      `UPDATE reports SET progress_items = CASE WHEN status = 'PROCESSING' THEN progress_items + $2 ELSE progress_items END,
+         progress_percent = CASE WHEN status = 'PROCESSING' THEN LEAST(99.99, progress_percent + $3) ELSE progress_percent END,
+         updated_at = now()
+       WHERE id = $1 RETURNING status`,
+      [id, items, Math.max(0, Math.round(percent * 100) / 100)],
+    );
+    return result.rows[0]?.status;
+  }
+
   /** PROCESSING -> SUCCESS, with its callback event; unchanged when the report left PROCESSING (aborted). */
   async complete(id: string, done: CompletedReport): Promise<TerminalChange> {
     return this.toTerminal(

@@ -4,3 +4,4 @@ export * from './cdr-record.validate';
 export * from './report.types';
 export * from './report-request.validate';
 export * from './report.record';
+export { mergeSummaries, addDecimals } from './report-summary';

@@ -40,6 +40,11 @@ export interface ExportJob {
   signal: AbortSignal;
   /** Called at least every second or 50k rows while rows flow, and once per segment. */
   onProgress(progress: ExportProgress): Promise<void>;
+  /**
+   * Export one part of a fanned-out report instead of the whole: its time range, whether it starts the file
+   * (and so carries the header), and the object it is stored as. gzip only: gzip parts concatenate into one file.
+   */
+  part?: { range: TimeRange; header: boolean; key: string };
 }
 
 export interface ExportResult {
@@ -63,7 +68,11 @@ export class ExportIntegrityError extends Error {
 export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult> {
   const { request } = job;
   const naming = reportFileNaming(job.reportId, request);
-  const range: TimeRange = { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
+  if (job.part && request.compression !== 'gzip') throw new Error('only gzip reports are exported in parts');
+  const range: TimeRange = job.part?.range ?? { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
+  const header = job.part?.header ?? true;
+  const headerRows = header ? 1 : 0;
+  const key = job.part?.key ?? naming.key;
   const segments = reportSegments(range, deps.segmentMs ?? DEFAULT_SEGMENT_MS);
   const totalMs = range.to.getTime() - range.from.getTime();
   const intervalMs = deps.progressIntervalMs ?? 1_000;
@@ -72,7 +81,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
   const client = await deps.pool.connect();
   let clientBroken = false;
   const compressor = createCompressor(request.compression, deps.compressionLevel, naming.entryName);
-  const upload = deps.store.putStream(naming.key, compressor.output, {
+  const upload = deps.store.putStream(key, compressor.output, {
     contentType: naming.contentType,
     contentDisposition: attachmentDisposition(naming.name),
     signal: job.signal,
@@ -101,7 +110,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     let lastReport = Date.now();
     let rowsAtLastReport = 0;
     for (const [index, segment] of segments.entries()) {
-      const copy = client.query(copyTo(exportCopySql(request, job.accountIds, segment, literal, index === 0))) as Readable & {
+      const copy = client.query(copyTo(exportCopySql(request, job.accountIds, segment, literal, header && index === 0))) as Readable & {
         rowCount: number;
       };
       clientBroken = true;
@@ -110,7 +119,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
         counter.push(chunk as Buffer);
         if (!compressor.input.write(chunk)) await once(compressor.input, 'drain');
         const now = Date.now();
-        const items = Math.max(0, counter.records - 1);
+        const items = Math.max(0, counter.records - headerRows);
         if (now - lastReport >= intervalMs || items - rowsAtLastReport >= progressRows) {
           const covered = segment.from.getTime() - range.from.getTime();
           await job.onProgress({ items, percent: (100 * covered) / totalMs });
@@ -128,9 +137,9 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     const summary = await summaryRead;
     await client.query('COMMIT');
 
-    if (rows !== summary.records || counter.records - 1 !== rows) {
+    if (rows !== summary.records || counter.records - headerRows !== rows) {
       throw new ExportIntegrityError(
-        `rows written (${rows}), CSV records counted (${counter.records - 1}) and summary (${summary.records}) disagree`,
+        `rows written (${rows}), CSV records counted (${counter.records - headerRows}) and summary (${summary.records}) disagree`,
       );
     }
     compressor.input.end();
@@ -138,7 +147,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     return {
       itemsCount: rows,
       summary,
-      fileKey: naming.key,
+      fileKey: key,
       file: { name: naming.name, size_bytes: stored.size, content_type: naming.contentType },
     };
   } catch (error) {

@@ -12,6 +12,10 @@ export const QUEUES = {
    * concurrency, so huge reports never hold every slot and small ones never queue behind them.
    */
   reportsLarge: 'reports-large',
+  /** One job per time segment of a fanned-out report: any worker exports it as a gzip part. */
+  reportSegments: 'report-segments',
+  /** The parent of a fanned-out report's segments: joins the parts into the one file once all are done. */
+  reportAssembly: 'report-assembly',
   /** Maintenance jobs run by the worker on schedules: CDR retention, the report sweeper. */
   maintenance: 'maintenance',
   /** One job per callback delivery, taken by the notifier. */
@@ -33,6 +37,27 @@ export const JOBS = {
   'generate-report': {
     queue: QUEUES.reports,
     // jobId is the report id, so a report is enqueued at most once while its job exists.
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      removeOnComplete: { age: 86_400, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  },
+  'export-segment': {
+    queue: QUEUES.reportSegments,
+    // A failed segment is retried on its own; once its attempts are spent the report fails (failParentOnFailure).
+    options: {
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 5_000 },
+      failParentOnFailure: true,
+      removeOnComplete: { age: 86_400, count: 10_000 },
+      removeOnFail: { age: 7 * 86_400 },
+    },
+  },
+  'assemble-report': {
+    queue: QUEUES.reportAssembly,
+    // jobId is the report id, like generate-report.
     options: {
       attempts: 3,
       backoff: { type: 'exponential', delay: 5_000 },
@@ -64,6 +89,9 @@ export type JobName = keyof typeof JOBS;
 /** Payload of every job: ids, never entities. */
 export interface JobPayloads {
   'generate-report': { reportId: string };
+  /** Segment `index` of `count`: start_time in [from, to), with the requested bounds' exact text on the outer edges. */
+  'export-segment': { reportId: string; index: number; count: number; from: string; to: string; fromText?: string; toText?: string };
+  'assemble-report': { reportId: string; count: number };
   'deliver-callback': { eventId: string };
   'cdr-retention': Record<string, never>;
   'report-sweeper': Record<string, never>;
@@ -88,4 +116,29 @@ export function parseGenerateReportPayload(data: unknown): JobPayloads['generate
 export function parseDeliverCallbackPayload(data: unknown): JobPayloads['deliver-callback'] | undefined {
   const eventId = (data as { eventId?: unknown } | null)?.eventId;
   return typeof eventId === 'string' && /^msg_[A-Za-z0-9_-]{1,64}$/.test(eventId) ? { eventId } : undefined;
+}
+
+/** Checks an export-segment payload at runtime; undefined for one no retry can fix. */
+export function parseExportSegmentPayload(data: unknown): JobPayloads['export-segment'] | undefined {
+  const d = data as Partial<JobPayloads['export-segment']> | null;
+  if (!d || typeof d.reportId !== 'string' || !UUID.test(d.reportId)) return undefined;
+  if (!Number.isInteger(d.index) || !Number.isInteger(d.count) || d.index! < 0 || d.index! >= d.count!) return undefined;
+  if (typeof d.from !== 'string' || typeof d.to !== 'string' || Number.isNaN(Date.parse(d.from)) || Number.isNaN(Date.parse(d.to))) return undefined;
+  return {
+    reportId: d.reportId,
+    index: d.index!,
+    count: d.count!,
+    from: d.from,
+    to: d.to,
+    ...(typeof d.fromText === 'string' && { fromText: d.fromText }),
+    ...(typeof d.toText === 'string' && { toText: d.toText }),
+  };
+}
+
+/** Checks an assemble-report payload at runtime; undefined for one no retry can fix. */
+export function parseAssembleReportPayload(data: unknown): JobPayloads['assemble-report'] | undefined {
+  const d = data as Partial<JobPayloads['assemble-report']> | null;
+  return d && typeof d.reportId === 'string' && UUID.test(d.reportId) && Number.isInteger(d.count) && d.count! > 0
+    ? { reportId: d.reportId, count: d.count! }
+    : undefined;
 }

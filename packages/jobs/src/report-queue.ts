@@ -8,14 +8,17 @@ export type ReportLane = 'standard' | 'large';
 /** The producer side of the report queues (standard and large lanes): what the API and the sweeper use. */
 export class ReportQueue {
   private readonly lanes: Record<ReportLane, Queue>;
+  /** The parents of fanned-out reports (looked at, never added to here). */
+  private readonly assembly: Queue;
 
   constructor(connection: Redis, prefix: string) {
     this.lanes = {
       standard: new Queue(QUEUES.reports, { connection, prefix }),
       large: new Queue(QUEUES.reportsLarge, { connection, prefix }),
     };
+    this.assembly = new Queue(QUEUES.reportAssembly, { connection, prefix });
     // Errors reach the caller through the failed call; without a listener the process would die on one.
-    for (const queue of Object.values(this.lanes)) queue.on('error', () => undefined);
+    for (const queue of [...Object.values(this.lanes), this.assembly]) queue.on('error', () => undefined);
   }
 
   /**
@@ -51,11 +54,14 @@ export class ReportQueue {
   }
 
   async close(): Promise<void> {
-    await Promise.all(Object.values(this.lanes).map((queue) => queue.close()));
+    await Promise.all([...Object.values(this.lanes), this.assembly].map((queue) => queue.close()));
   }
 
-  /** A report moves from the standard lane to the large one, never back: a job in the large lane is the current one. */
+  /**
+   * The report's current job. A report moves from the standard lane on, to the large lane or into a fanned-out
+   * flow (whose parent is in the assembly queue), never back: the later stage's job is the current one.
+   */
   private async findJob(reportId: string): Promise<Job | undefined> {
-    return (await this.lanes.large.getJob(reportId)) ?? (await this.lanes.standard.getJob(reportId));
+    return (await this.assembly.getJob(reportId)) ?? (await this.lanes.large.getJob(reportId)) ?? (await this.lanes.standard.getJob(reportId));
   }
 }

@@ -39,6 +39,11 @@ export interface ObjectStore {
    * The body is consumed (and destroyed if the upload fails or is aborted).
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<StoredObject>;
+  /**
+   * Writes the objects `sources`, one after another, into the object `key` (replacing any object there) and
+   * resolves once it is stored in full. The sources are left as they are.
+   */
+  concatenate(sources: readonly string[], key: string, options: PutStreamOptions): Promise<StoredObject>;
   /** The object's metadata, or undefined when there is no such object. */
   head(key: string): Promise<ObjectInfo | undefined>;
   /** The object's bytes as a stream, or undefined when there is no such object. */

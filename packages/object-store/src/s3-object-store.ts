@@ -1,6 +1,9 @@
 import { Readable, Transform, addAbortSignal, pipeline } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCopyCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -12,13 +15,15 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { attachmentDisposition } from './content-disposition';
 import { GetObjectPresigner } from './get-object-presigner';
 import type { ObjectInfo, ObjectStore, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';
-import { isS3NotFound } from './s3-errors';
+import { isS3NotFound, isS3Unsupported } from './s3-errors';
 
 const MIB = 1024 * 1024;
 /** S3 rejects smaller parts (except the last). */
 const MIN_PART_SIZE = 5 * MIB;
 /** SigV4 presigned URLs live at most 7 days. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60;
+/** The most parts of one multipart upload. */
+const MAX_PARTS = 10_000;
 /** The most keys one ListObjectsV2 or DeleteObjects call handles. */
 const MAX_KEYS_PER_CALL = 1000;
 
@@ -114,6 +119,69 @@ export class S3ObjectStore implements ObjectStore {
       throw uploadAborted(signal);
     }
     return { key, size };
+  }
+
+  /**
+   * Server-side where S3 allows it: a multipart upload whose parts are copies of the sources (UploadPartCopy),
+   * no byte passing through this process, when every source but the last has at least 5 MiB (S3's least part
+   * size) and there are at most 10,000. Otherwise, or when the server does not implement UploadPartCopy
+   * (s3rver answers 501), the sources are streamed through into one upload.
+   */
+  async concatenate(sources: readonly string[], key: string, options: PutStreamOptions): Promise<StoredObject> {
+    const infos = await Promise.all(sources.map((source) => this.head(source)));
+    const missing = sources.filter((_, index) => infos[index] === undefined);
+    if (missing.length > 0) throw new Error(`cannot concatenate: no object ${missing.join(', ')}`);
+    const sizes = infos.map((info) => info!.size);
+    const copyable = sources.length > 0 && sources.length <= MAX_PARTS && sizes.slice(0, -1).every((size) => size >= MIN_PART_SIZE);
+    if (copyable && !options.signal?.aborted) {
+      try {
+        return await this.concatenateByCopy(sources, key, options, sizes);
+      } catch (error) {
+        if (!isS3Unsupported(error)) throw error;
+      }
+    }
+    const open = (source: string) => this.getStream(source);
+    async function* bytes() {
+      for (const source of sources) {
+        const stream = await open(source);
+        if (!stream) throw new Error(`cannot concatenate: object ${source} disappeared`);
+        yield* stream;
+      }
+    }
+    return this.putStream(key, Readable.from(bytes()), options);
+  }
+
+  private async concatenateByCopy(sources: readonly string[], key: string, options: PutStreamOptions, sizes: number[]): Promise<StoredObject> {
+    const created = await this.client.send(
+      new CreateMultipartUploadCommand({
+        Bucket: this.bucket,
+        Key: key,
+        ContentType: options.contentType,
+        ...(options.contentDisposition !== undefined && { ContentDisposition: options.contentDisposition }),
+      }),
+    );
+    const uploadId = created.UploadId!;
+    try {
+      const parts = [];
+      for (const [index, source] of sources.entries()) {
+        if (options.signal?.aborted) throw uploadAborted(options.signal);
+        const copied = await this.client.send(
+          new UploadPartCopyCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: index + 1,
+            CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          }),
+        );
+        parts.push({ PartNumber: index + 1, ETag: copied.CopyPartResult?.ETag });
+      }
+      await this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      await this.discardParts(key, uploadId);
+      throw error;
+    }
+    return { key, size: sizes.reduce((total, size) => total + size, 0) };
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

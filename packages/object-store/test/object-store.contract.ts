@@ -173,6 +173,25 @@ export function itBehavesLikeAnObjectStore(makeStore: () => ObjectStore | Promis
       expect(await store.getStream(`${base}missing`)).toBeUndefined();
     });
 
+    it('concatenates objects into one, small ones streamed through and large ones copied (or streamed where the server cannot copy)', async () => {
+      const small = ['a', 'b', 'c'].map((name) => ({ key: `${base}cat/small-${name}`, bytes: Buffer.from(`part ${name}\n`) }));
+      const big = [0, 1].map((n) => ({ key: `${base}cat/big-${n}`, bytes: Buffer.alloc(5 * 1024 * 1024 + n, n + 1) }));
+      for (const { key, bytes } of [...small, ...big]) await store.putStream(key, Readable.from([bytes]), { contentType: 'application/octet-stream' });
+
+      for (const sources of [small, [...big, small[0]!]]) {
+        const target = `${base}cat/joined-${sources.length}`;
+        const stored = await store.concatenate(sources.map((s) => s.key), target, { contentType: 'application/gzip', contentDisposition: attachmentDisposition('r.csv.gz') });
+        const expected = Buffer.concat(sources.map((s) => s.bytes));
+        expect(stored).toEqual({ key: target, size: expected.length });
+        const read = await store.getStream(target);
+        expect(Buffer.concat(await read!.toArray()).equals(expected)).toBe(true);
+        expect(await store.head(target)).toMatchObject({ size: expected.length, contentType: 'application/gzip', contentDisposition: attachmentDisposition('r.csv.gz') });
+      }
+      // The sources are left as they are.
+      expect(await store.head(small[0]!.key)).toMatchObject({ size: small[0]!.bytes.length });
+      await expect(store.concatenate([`${base}cat/missing`], `${base}cat/never`, { contentType: 'text/plain' })).rejects.toThrow(/no object/);
+    });
+
     it('deletes an object, and deleting it again is not an error', async () => {
       const key = `${base}gone.txt`;
       await store.putStream(key, Readable.from([Buffer.from('x')]), { contentType: 'text/plain' });

@@ -22,10 +22,22 @@ export interface GenerateReportDependencies {
    * For jobs of the standard lane: estimates a report's rows and, above the threshold, moves it to the large
    * lane before it starts (see run-worker). Absent for the large lane.
    */
-  triage?: { largeRows: number; estimateRows(request: ReportRequest, accountIds: readonly string[]): Promise<number>; moveToLargeLane(reportId: string): Promise<void> };
+  triage?: {
+    largeRows: number;
+    /** Reports estimated above this many rows (gzip only) are fanned out into segments. */
+    fanOutRows: number;
+    /** Rows per segment aimed at when fanning out. */
+    segmentRows: number;
+    estimateRows(request: ReportRequest, accountIds: readonly string[]): Promise<number>;
+    moveToLargeLane(reportId: string): Promise<void>;
+    fanOut(reportId: string, request: ReportRequest, segments: number): Promise<void>;
+  };
 }
 
-export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted' | 'moved-to-large-lane'; status?: string; estimatedRows?: number };
+export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted' | 'moved-to-large-lane' | 'fanned-out'; status?: string; estimatedRows?: number };
+
+/** The most segments one report is split into. */
+const MAX_SEGMENTS = 64;
 
 /** The worker's release signal came: the job goes back to the queue for another worker, no attempt spent. */
 export class ReleasedError extends Error {
@@ -47,6 +59,14 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     const pending = await deps.reports.find(reportId);
     if (pending?.status === 'PENDING') {
       const estimatedRows = await deps.triage.estimateRows(pending.request, await accountIdsOf(deps, pending.request));
+      if (estimatedRows > deps.triage.fanOutRows && pending.request.compression === 'gzip') {
+        // Segments any worker can take, joined into one file at the end.
+        const segments = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(estimatedRows / deps.triage.segmentRows)));
+        if (!(await deps.reports.startProcessing(reportId))) return { outcome: 'skipped' };
+        await deps.triage.fanOut(reportId, pending.request, segments);
+        log.info({ estimated_rows: estimatedRows, segments }, 'report fanned out into segments');
+        return { outcome: 'fanned-out', estimatedRows };
+      }
       if (estimatedRows > deps.triage.largeRows) {
         await deps.triage.moveToLargeLane(reportId);
         log.info({ estimated_rows: estimatedRows }, 'report moved to the large lane');
@@ -116,26 +136,40 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
       log.info('report aborted; upload cancelled, no file left');
       return { outcome: 'aborted' };
     }
-    const reason = describeFailure(error);
-    // A request the store refuses fails the same way every time: no retry.
-    const unrecoverable = error instanceof UnrecoverableError || reason.code === 'INVALID_REQUEST';
-    if (unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-      const failed = await deps.reports.fail(reportId, reason);
-      await publishCallbackEvent(failed.eventId, deps.callbacks.queue, deps.callbacks.store, log);
-      log.error({ err: error, code: reason.code }, 'report failed');
-      if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason.message);
-    } else {
-      log.warn({ err: error, code: reason.code }, 'report attempt failed; it will be retried');
-    }
-    throw error;
+    return failAttempt(deps, job, reportId, error, log);
   } finally {
     clearInterval(poll);
     deps.release?.removeEventListener('abort', onRelease);
   }
 }
 
+/**
+ * After a failed attempt (of a report, or of a segment of one): when no retry is left, or none can help, the
+ * report is FAILED with a reason and its callback event; otherwise the job is retried. Always throws.
+ */
+export async function failAttempt(
+  deps: Pick<GenerateReportDependencies, 'reports' | 'callbacks'>,
+  job: Job,
+  reportId: string,
+  error: unknown,
+  log: Logger,
+): Promise<never> {
+  const reason = describeFailure(error);
+  // A request the store refuses fails the same way every time: no retry.
+  const unrecoverable = error instanceof UnrecoverableError || reason.code === 'INVALID_REQUEST';
+  if (unrecoverable || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+    const failed = await deps.reports.fail(reportId, reason);
+    await publishCallbackEvent(failed.eventId, deps.callbacks.queue, deps.callbacks.store, log);
+    log.error({ err: error, code: reason.code }, 'report failed');
+    if (unrecoverable && !(error instanceof UnrecoverableError)) throw new UnrecoverableError(reason.message);
+  } else {
+    log.warn({ err: error, code: reason.code }, 'report attempt failed; it will be retried');
+  }
+  throw error;
+}
+
 /** The accounts whose records a report covers: its account, with every descendant when asked. */
-async function accountIdsOf(deps: GenerateReportDependencies, request: ReportRequest): Promise<string[]> {
+export async function accountIdsOf(deps: GenerateReportDependencies, request: ReportRequest): Promise<string[]> {
   return request.include_subaccounts ? (await deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id) : [request.account_id];
 }
 

@@ -1,0 +1,88 @@
+import { gunzipSync } from 'node:zlib';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { generateCdrs } from '@cdr-reports/cdr-store';
+import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
+import { AppProcess, TEST_REDIS_URL, abortUnfinishedReports, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+
+/**
+ * Fan-out: a report estimated above REPORT_FANOUT_ROWS is split into time segments run as a BullMQ flow that
+ * any worker takes; the parent joins the gzip parts into one file with one header. The file must be the very
+ * file the single-job path builds, byte for byte once inflated, with the same count and summary.
+ */
+describe('fanned-out reports', () => {
+  let cluster: ReportCluster;
+  let redis: Redis;
+  let segments: Queue;
+  let key: string;
+  const workers: AppProcess[] = [];
+  const DAY = 86_400_000;
+  const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
+  const from = new Date(to.getTime() - 10 * DAY);
+  // Microsecond bounds: the outer segments must keep them exactly as the single job does.
+  const body = { product: 'VOICE-CALL', date_start: new Date(from.getTime() + DAY).toISOString().replace('.000Z', '.000123Z'), date_end: to.toISOString() };
+  const objectsUnder = async (prefix: string) =>
+    ((await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
+
+  beforeAll(async () => {
+    cluster = await startReportCluster({ worker: false });
+    key = await cluster.account('carrier');
+    await cluster.load([...generateCdrs({ rows: 60_000, accounts: ['carrier'], from, to, seed: 31, products: ['VOICE-CALL'] })]);
+    await cluster.services.db.pool.query('ANALYZE cdrs');
+    redis = createWorkerConnection(TEST_REDIS_URL);
+    segments = new Queue(QUEUES.reportSegments, { connection: redis, prefix: cluster.services.prefix });
+  }, 90_000);
+
+  afterAll(async () => {
+    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
+    for (const worker of workers) await worker.stop();
+    await segments?.obliterate({ force: true }).catch(() => undefined);
+    await segments?.close();
+    await redis?.quit();
+    await cluster?.close();
+  }, 60_000);
+
+  it('builds, across two workers, the same file and summary as a single job', async () => {
+    // The single-job reference, from a worker that never fans out (the default threshold is millions of rows).
+    await cluster.startWorker();
+    const single = (await cluster.createReport(key, body)).request_id;
+    const reference = await cluster.waitForStatus(key, single, ['SUCCESS', 'FAILED'], 60_000);
+    expect(reference.request_status).toBe('SUCCESS');
+    await cluster.stopWorker();
+
+    const fanOut = { REPORT_FANOUT_ROWS: '1000', REPORT_SEGMENT_ROWS: '7000', REPORT_SEGMENT_CONCURRENCY: '1' };
+    for (let i = 0; i < 2; i++) {
+      const worker = new AppProcess('worker', cluster.services.env(fanOut));
+      workers.push(worker);
+      await worker.ready();
+    }
+    const id = (await cluster.createReport(key, body)).request_id;
+    const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED'], 90_000);
+    expect({ status: done.request_status, error: done.error }).toEqual({ status: 'SUCCESS', error: undefined });
+
+    const parts = (await segments.getJobs(['completed'])).filter((job) => job.data.reportId === id);
+    expect(parts.length).toBeGreaterThanOrEqual(4);
+    expect(done.items_count).toBe(reference.items_count);
+    expect(done.summary).toEqual(reference.summary);
+    const csv = gunzipSync(await cluster.download(done)).toString('utf8');
+    expect(csv).toBe(gunzipSync(await cluster.download(reference)).toString('utf8'));
+    expect(csv.split('\n').filter((line) => line.startsWith('id,'))).toHaveLength(1);
+    // One object: the parts were joined and removed.
+    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+  }, 180_000);
+
+  it('aborts every segment of a cancelled report and leaves no object', async () => {
+    const id = (await cluster.createReport(key, body)).request_id;
+    await waitFor(async () => (await segments.getJob(`${id}.0`)) !== undefined || undefined, { timeoutMs: 30_000, what: 'the report to fan out' });
+    expect((await cluster.request('DELETE', `/v1/reports/${id}`, key)).status).toBeLessThan(300);
+    expect(((await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource).request_status).toBe('ABORTED');
+    await waitFor(async () => ((await objectsUnder(`reports/carrier/${id}/`)).length === 0 && (await segments.getJobCounts('active', 'waiting')).active === 0) || undefined, {
+      timeoutMs: 30_000,
+      what: 'the segments to stop and the parts to go',
+    });
+    // And it stays so: the parent, run once the segments ended, deletes what a late segment may have stored.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+  }, 90_000);
+});
