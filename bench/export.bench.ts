@@ -173,7 +173,9 @@ async function benchFairness(services: TestServices, api: ApiInstance, bigKey: s
  * segments in flight.
  */
 async function benchFanOut(services: TestServices, api: ApiInstance, rows: number): Promise<Figure[]> {
-  const year = { start: '2025-04-01T00:00:00Z', end: '2026-04-01T00:00:00Z' };
+  // The last 12 whole months: within the CDR store's retention (13 months by default).
+  const end = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), 1));
+  const year = { start: new Date(Date.UTC(end.getUTCFullYear() - 1, end.getUTCMonth(), 1)).toISOString(), end: end.toISOString() };
   const { apiKey } = await new AccountsRepository(services.db.pool).create({ name: 'year', id: 'bench-year' });
   await importCdrRecords(services.db.pool, () =>
     generateCdrs({ rows, accounts: ['bench-year'], from: new Date(year.start), to: new Date(year.end), products: ['VOICE-CALL'], seed: 13 }),
@@ -187,6 +189,7 @@ async function benchFanOut(services: TestServices, api: ApiInstance, rows: numbe
       const headers = { authorization: `Bearer ${apiKey}` };
       const started = performance.now();
       const created = await api.app.inject({ method: 'POST', url: '/v1/reports', headers, payload: { product: 'VOICE-CALL', date_start: year.start, date_end: year.end } });
+      if (created.statusCode !== 202) throw new Error(`POST /v1/reports answered ${created.statusCode}: ${created.body}`);
       const id = (created.json() as { request_id: string }).request_id;
       const report = await waitFor(
         async () => {

@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '@cdr-reports/db';
@@ -117,7 +116,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
       for await (const chunk of copy) {
         if (job.signal.aborted) throw abortError();
         counter.push(chunk as Buffer);
-        if (!compressor.input.write(chunk)) await once(compressor.input, 'drain');
+        if (!compressor.input.write(chunk)) await drained(compressor.input);
         const now = Date.now();
         const items = Math.max(0, counter.records - headerRows);
         if (now - lastReport >= intervalMs || items - rowsAtLastReport >= progressRows) {
@@ -174,6 +173,27 @@ function reportSegments(range: TimeRange, segmentMs: number): TimeRange[] {
   segments[0]!.fromText = range.fromText;
   segments[segments.length - 1]!.toText = range.toText;
   return segments;
+}
+
+/**
+ * Resolves when `stream` can take more; rejects when it is destroyed instead (the upload failed and tore the
+ * compressor down), before or while waiting: a destroyed stream never emits 'drain', and waiting for one
+ * would hang the report with its snapshot open.
+ */
+function drained(stream: NodeJS.WritableStream & { destroyed: boolean; errored: Error | null }): Promise<void> {
+  if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('the compressor was closed'));
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      stream.off('drain', onDrain);
+      stream.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(stream.errored ?? new Error('the compressor was closed'));
+    stream.on('drain', onDrain);
+    stream.on('close', onClose);
+  });
 }
 
 function abortError(): Error {

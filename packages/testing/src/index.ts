@@ -2,7 +2,7 @@ export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './d
 export { uniqueQueuePrefix, TEST_REDIS_URL } from './redis';
 export { waitFor } from './wait';
 export { startTestS3, type TestS3 } from './s3';
-export { startTestServices, type TestServices } from './services';
+export { startTestServices, type TestServices, type TestServicesOptions } from './services';
 export { startReportCluster, type ReportCluster, type ReportClusterOptions, type ReportResource } from './report-cluster';
 export { readReportFile, parseCsv, gunzip, unzip, rowObjects, type ReportFileContent } from './csv-reader';
 export { cdrFactory, yesterdayAtUtc, minutesAfter, type CdrFactory, type CdrFactoryOptions } from './cdr-fixtures';
@@ -27,3 +27,5 @@ export {
   type CallbackQueueProbe,
 } from './callback-fixtures';
 export { AppProcess, type AppName } from './app-process';
+export { startRestartableS3, type RestartableS3 } from './restartable-s3';
+export { startTestRedisServer, type TestRedisServer } from './redis-server';

@@ -5,6 +5,7 @@ import type { CdrRecord } from '@cdr-reports/domain';
 import { createLogger, type Logger } from '@cdr-reports/logging';
 import { runNotifier } from '@cdr-reports/notifier';
 import { runWorker, type WorkerOptions } from '@cdr-reports/worker';
+import type { TestS3 } from './s3';
 import { startTestServices, type TestServices } from './services';
 import { waitFor } from './wait';
 
@@ -30,6 +31,10 @@ export interface ReportClusterOptions {
   /** Start a notifier in this process right away. Default false. */
   notifier?: boolean;
   workerOptions?: WorkerOptions;
+  /** The Redis server for the queues (a test-owned one, to restart it). Default TEST_REDIS_URL. */
+  redisUrl?: string;
+  /** An S3 server to use instead of a fresh one (startRestartableS3, to stop and start it); closed with the cluster. */
+  s3?: TestS3;
 }
 
 /**
@@ -63,7 +68,7 @@ export interface ReportCluster {
 }
 
 export async function startReportCluster(options: ReportClusterOptions = {}): Promise<ReportCluster> {
-  const services = await startTestServices();
+  const services = await startTestServices({ redisUrl: options.redisUrl, s3: options.s3 });
   const config = services.config(options.env);
   const logger = createLogger({ app: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const api = await createApi(config, logger);

@@ -9,6 +9,8 @@ export interface TestServices {
   db: TestDatabase;
   s3: TestS3;
   prefix: string;
+  /** The Redis server the apps are pointed at (REDIS_URL). */
+  redisUrl: string;
   /** The environment variables that point an app at these services, with `overrides` applied. */
   env(overrides?: Record<string, string>): Record<string, string>;
   /** The apps' configuration from that environment. */
@@ -17,13 +19,21 @@ export interface TestServices {
   close(): Promise<void>;
 }
 
-export async function startTestServices(): Promise<TestServices> {
+export interface TestServicesOptions {
+  /** The Redis server for the apps' queues, such as one a test owns (startTestRedisServer). Default TEST_REDIS_URL. */
+  redisUrl?: string;
+  /** An S3 server to use instead of a fresh one, such as one a test stops and starts (startRestartableS3); closed with the services. */
+  s3?: TestS3;
+}
+
+export async function startTestServices(options: TestServicesOptions = {}): Promise<TestServices> {
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const db = await createTestDatabase();
-  const s3 = await startTestS3();
+  const s3 = options.s3 ?? (await startTestS3());
   const prefix = uniqueQueuePrefix();
   const env = (overrides: Record<string, string> = {}) => ({
     DATABASE_URL: db.url,
-    REDIS_URL: TEST_REDIS_URL,
+    REDIS_URL: redisUrl,
     QUEUE_PREFIX: prefix,
     S3_ENDPOINT: s3.endpoint,
     S3_BUCKET: s3.bucket,
@@ -36,6 +46,7 @@ export async function startTestServices(): Promise<TestServices> {
     db,
     s3,
     prefix,
+    redisUrl,
     env,
     config: (overrides = {}) => parseConfig(env(overrides)),
     async close() {

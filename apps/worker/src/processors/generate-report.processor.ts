@@ -181,6 +181,10 @@ export function describeFailure(error: unknown): ReportError {
   if (code === '22023' || /time zone/i.test(message)) {
     return { code: 'INVALID_REQUEST', message: `the database rejected the request: ${message}` };
   }
+  // The AWS SDK's errors carry $metadata: whatever their code (ECONNREFUSED included), the storage failed.
+  if ((error as { $metadata?: unknown }).$metadata !== undefined) {
+    return { code: 'STORAGE_UNAVAILABLE', message: 'the report file could not be stored; create the report again later' };
+  }
   if (code?.startsWith('08') || code === 'ECONNREFUSED' || code === '57P01' || /Connection terminated/i.test(message)) {
     return { code: 'DATABASE_UNAVAILABLE', message: 'the CDR store could not be read; create the report again later' };
   }
