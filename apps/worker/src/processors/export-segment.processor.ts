@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { ReportSummary } from '@cdr-reports/domain';
 import { exportReport, reportFileNaming } from '@cdr-reports/export';
 import { parseExportSegmentPayload } from '@cdr-reports/jobs';
-import { accountIdsOf, failAttempt, type GenerateReportDependencies } from './generate-report.processor';
+import { accountIdsOf, failAttempt, watchForAbort, type GenerateReportDependencies } from './generate-report.processor';
 
 /** What a segment leaves for the assembly: its part of the file and of the summary. */
 export interface SegmentResult {
@@ -32,14 +32,7 @@ export async function processExportSegment(deps: GenerateReportDependencies, job
     return { index };
   }
   const controller = new AbortController();
-  const poll = setInterval(() => {
-    deps.reports.find(reportId).then(
-      (current) => {
-        if (current && current.status !== 'PROCESSING') controller.abort();
-      },
-      () => undefined,
-    );
-  }, deps.abortPollMs ?? 1_000);
+  const poll = watchForAbort(deps, reportId, controller);
   try {
     const key = segmentKey(reportFileNaming(reportId, report.request).key, index);
     const result = await exportReport(deps.export, {

@@ -87,14 +87,7 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
   const onRelease = () => controller.abort(new ReleasedError('the worker is shutting down'));
   if (deps.release?.aborted) onRelease();
   deps.release?.addEventListener('abort', onRelease);
-  const poll = setInterval(() => {
-    deps.reports.find(reportId).then(
-      (current) => {
-        if (current && current.status !== 'PROCESSING') controller.abort();
-      },
-      () => undefined,
-    );
-  }, deps.abortPollMs ?? 1_000);
+  const poll = watchForAbort(deps, reportId, controller);
 
   const started = Date.now();
   try {
@@ -141,6 +134,18 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     clearInterval(poll);
     deps.release?.removeEventListener('abort', onRelease);
   }
+}
+
+/** Aborts `controller` once the report leaves PROCESSING (a DELETE); clearInterval the result when done. */
+export function watchForAbort(deps: Pick<GenerateReportDependencies, 'reports' | 'abortPollMs'>, reportId: string, controller: AbortController): NodeJS.Timeout {
+  return setInterval(() => {
+    deps.reports.find(reportId).then(
+      (current) => {
+        if (current && current.status !== 'PROCESSING') controller.abort();
+      },
+      () => undefined,
+    );
+  }, deps.abortPollMs ?? 1_000);
 }
 
 /**
