@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CdrRecord } from '@cdr-reports/domain';
 import { abortUnfinishedReports, cdrFactory, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
 
@@ -33,11 +33,6 @@ describe('report lifecycle', () => {
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
   const download = (id: string) => cluster.request('GET', `/v1/reports/${id}/download`, key);
   const remove = (id: string) => cluster.request('DELETE', `/v1/reports/${id}`, key);
-  async function objectsUnder(prefix: string): Promise<string[]> {
-    const { client, bucket } = cluster.services.s3;
-    const listing = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-    return (listing.Contents ?? []).map((o) => o.Key!);
-  }
   async function objectBytes(key: string): Promise<Buffer> {
     const { client, bucket } = cluster.services.s3;
     const object = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -129,14 +124,14 @@ describe('report lifecycle', () => {
       const id = report.request_id;
       const prefix = `reports/acme/${id}/`;
       const oldLink = (await download(id)).headers.location as string;
-      expect(await objectsUnder(prefix)).toHaveLength(1);
+      expect(await cluster.objectKeys(prefix)).toHaveLength(1);
 
       const deleted = await remove(id);
       expect(deleted.status).toBe(200);
       expect(deleted.body).toMatchObject({ request_id: id, request_status: 'EXPIRED', items_count: SMS_RECORDS });
       expect(deleted.body._links.download_report).toBeUndefined();
       expect(Date.parse(deleted.body.expires_at)).toBeLessThanOrEqual(Date.now());
-      expect(await objectsUnder(prefix)).toEqual([]);
+      expect(await cluster.objectKeys(prefix)).toEqual([]);
       const row = await cluster.services.db.pool.query('SELECT status, file_deleted_at FROM reports WHERE id = $1', [id]);
       expect(row.rows[0]).toMatchObject({ status: 'EXPIRED', file_deleted_at: expect.any(Date) });
 
@@ -221,7 +216,7 @@ describe('report lifecycle', () => {
     expect(job?.returnvalue).toEqual({ outcome: 'aborted' });
 
     // Once the worker has let go, nothing can appear any more: there is no object, and the report stays ABORTED.
-    expect(await objectsUnder(`reports/acme/${id}/`)).toEqual([]);
+    expect(await cluster.objectKeys(`reports/acme/${id}/`)).toEqual([]);
     expect(await get(id)).toMatchObject({ request_status: 'ABORTED' });
     expectProblem(await download(id), 410);
     expect((await remove(id)).body.request_status).toBe('ABORTED');

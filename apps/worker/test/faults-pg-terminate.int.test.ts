@@ -1,4 +1,3 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import {
   AppProcess,
@@ -37,10 +36,6 @@ describe('fault: the worker’s PostgreSQL connection terminated mid-COPY', () =
   const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
-  async function objectsUnder(prefix: string): Promise<string[]> {
-    const listing = await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }));
-    return (listing.Contents ?? []).map((o) => o.Key!);
-  }
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
@@ -122,7 +117,7 @@ describe('fault: the worker’s PostgreSQL connection terminated mid-COPY', () =
     const ids = file.rows.map((row) => row[0]!);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(expectedIds);
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
 
     // One report.completed event, delivered, carrying the report as it ended.
     expect((await waitForCallbackState(cluster, key, id, ['delivered', 'failed'], 20_000)).state).toBe('delivered');

@@ -1,4 +1,3 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Redis } from 'ioredis';
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
@@ -51,10 +50,6 @@ describe('fault: Redis restarted while reports are queued and running', () => {
   const ranges = Array.from({ length: 5 }, (_, i) => ({ from: new Date(from.getTime() + 2 * i * DAY), to: new Date(from.getTime() + 2 * (i + 1) * DAY) }));
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
-  async function objectsUnder(prefix: string): Promise<string[]> {
-    const listing = await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }));
-    return (listing.Contents ?? []).map((o) => o.Key!);
-  }
   async function expectedIds(range: { from: Date; to: Date }): Promise<string[]> {
     const result = await cluster.services.db.pool.query<{ id: string }>(
       `SELECT id::text FROM cdrs WHERE account_id = 'carrier' AND product = 'VOICE-CALL' AND start_time >= $1 AND start_time < $2
@@ -167,7 +162,7 @@ describe('fault: Redis restarted while reports are queued and running', () => {
       const file = await readReportFile(await cluster.download(done), 'gzip');
       expect(file.rows).toHaveLength(done.items_count!);
       expect(file.rows.map((row) => row[0]!)).toEqual(expected);
-      expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+      expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
     }
 
     // Every report's one event is delivered.

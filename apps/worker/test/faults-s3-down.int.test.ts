@@ -1,4 +1,3 @@
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import {
   AppProcess,
@@ -43,10 +42,6 @@ describe('fault: S3 down for 20 s during an upload', () => {
   const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
-  async function objectsUnder(prefix: string): Promise<string[]> {
-    const listing = await s3.client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: prefix }));
-    return (listing.Contents ?? []).map((o) => o.Key!);
-  }
 
   /** Where a report that did not finish stands: its row, the worker's database sessions, the upload's parts. */
   async function diagnosis(id: string): Promise<string> {
@@ -134,7 +129,7 @@ describe('fault: S3 down for 20 s during an upload', () => {
       const ids = file.rows.map((row) => row[0]!);
       expect(new Set(ids).size).toBe(ids.length);
       expect(ids).toEqual(expectedIds);
-      expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+      expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
     } else {
       // The retries ran out while S3 was away: a reason the caller can act on, no file, no link.
       expect(done).toMatchObject({
@@ -144,7 +139,7 @@ describe('fault: S3 down for 20 s during an upload', () => {
       });
       expect(done._links.download_report).toBeUndefined();
       expect(attempts).toBe(3);
-      expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+      expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([]);
     }
 
     // The event of how it ended is delivered.

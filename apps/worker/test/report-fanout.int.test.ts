@@ -1,5 +1,4 @@
 import { gunzipSync } from 'node:zlib';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { generateCdrs } from '@cdr-reports/cdr-store';
@@ -22,8 +21,6 @@ describe('fanned-out reports', () => {
   const from = new Date(to.getTime() - 10 * DAY);
   // Microsecond bounds: the outer segments must keep them exactly as the single job does.
   const body = { product: 'VOICE-CALL', date_start: new Date(from.getTime() + DAY).toISOString().replace('.000Z', '.000123Z'), date_end: to.toISOString() };
-  const objectsUnder = async (prefix: string) =>
-    ((await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }))).Contents ?? []).map((o) => o.Key!);
 
   beforeAll(async () => {
     cluster = await startReportCluster({ worker: false });
@@ -69,7 +66,7 @@ describe('fanned-out reports', () => {
     expect(csv).toBe(gunzipSync(await cluster.download(reference)).toString('utf8'));
     expect(csv.split('\n').filter((line) => line.startsWith('id,'))).toHaveLength(1);
     // One object: the parts were joined and removed.
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
   }, 180_000);
 
   it('aborts every segment of a cancelled report and leaves no object', async () => {
@@ -77,12 +74,16 @@ describe('fanned-out reports', () => {
     await waitFor(async () => (await segments.getJob(`${id}.0`)) !== undefined || undefined, { timeoutMs: 30_000, what: 'the report to fan out' });
     expect((await cluster.request('DELETE', `/v1/reports/${id}`, key)).status).toBeLessThan(300);
     expect(((await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource).request_status).toBe('ABORTED');
-    await waitFor(async () => ((await objectsUnder(`reports/carrier/${id}/`)).length === 0 && (await segments.getJobCounts('active', 'waiting')).active === 0) || undefined, {
-      timeoutMs: 30_000,
-      what: 'the segments to stop and the parts to go',
-    });
-    // And it stays so: the parent, run once the segments ended, deletes what a late segment may have stored.
-    await new Promise((resolve) => setTimeout(resolve, 3_000));
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+    // The parent runs once every segment has ended, and deletes whatever parts a segment stored before it stopped.
+    const assembly = new Queue(QUEUES.reportAssembly, { connection: redis, prefix: cluster.services.prefix });
+    try {
+      await waitFor(async () => (await (await assembly.getJob(id))?.getState()) === 'completed' || undefined, {
+        timeoutMs: 30_000,
+        what: 'the parent of the cancelled report to finish',
+      });
+    } finally {
+      await assembly.close();
+    }
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([]);
   }, 90_000);
 });

@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { CreateBucketCommand, DeleteBucketCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CsvParser, generateCdrs } from '@cdr-reports/cdr-store';
@@ -27,10 +27,6 @@ describe('a worker killed mid-report', () => {
   const ROWS = 400_000;
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
-  async function objectsUnder(prefix: string): Promise<string[]> {
-    const listing = await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }));
-    return (listing.Contents ?? []).map((o) => o.Key!);
-  }
   async function startInProcessWorker(): Promise<void> {
     if (inProcessWorker) return;
     await cluster.startWorker();
@@ -89,7 +85,7 @@ describe('a worker killed mid-report', () => {
     expect(afterKill.request_status).toBe('PROCESSING');
     expect(midway.progress!.items_processed).toBeLessThan(expectedIds.length);
     expect(await (await queue.getJob(id))?.getState()).toBe('active');
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([]);
 
     await startInProcessWorker();
     const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED'], 45_000);
@@ -117,7 +113,7 @@ describe('a worker killed mid-report', () => {
     expect(ids).toEqual(expectedIds);
 
     // Exactly one object: the re-run replaced the file whole, nothing of the killed run remains.
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
   }, 120_000);
 
   it('a report whose every attempt fails ends FAILED with a reason the caller can act on', async () => {

@@ -1,5 +1,4 @@
 import { gunzipSync } from 'node:zlib';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { generateCdrs } from '@cdr-reports/cdr-store';
@@ -25,10 +24,6 @@ describe('a worker stopped with SIGTERM mid-report', () => {
   let expectedRows = 0;
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
-  async function objectsUnder(prefix: string): Promise<string[]> {
-    const listing = await cluster.services.s3.client.send(new ListObjectsV2Command({ Bucket: cluster.services.s3.bucket, Prefix: prefix }));
-    return (listing.Contents ?? []).map((o) => o.Key!);
-  }
   async function startWorker(env: Record<string, string>): Promise<AppProcess> {
     // Every report here in the standard lane, where this test looks for its job.
     const worker = new AppProcess('worker', cluster.services.env({ REPORT_LARGE_ROWS: '100000000', ...env }));
@@ -55,7 +50,7 @@ describe('a worker stopped with SIGTERM mid-report', () => {
     expect(done.items_count).toBe(expectedRows);
     const lines = gunzipSync(await cluster.download(done)).toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(expectedRows + 1);
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
   }
 
   beforeAll(async () => {
@@ -112,7 +107,7 @@ describe('a worker stopped with SIGTERM mid-report', () => {
     const job = (await queue.getJob(id))!;
     expect(await job.getState()).toMatch(/^(waiting|delayed|prioritized)$/);
     expect(job.attemptsMade).toBe(0);
-    expect(await objectsUnder(`reports/carrier/${id}/`)).toEqual([]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([]);
 
     await startWorker({});
     await expectCompleteReport(id);

@@ -1,3 +1,4 @@
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createApi, type ApiInstance } from '@cdr-reports/api';
 import { importCdrRecords } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
@@ -60,6 +61,8 @@ export interface ReportCluster {
   waitForStatus(key: string, id: string, statuses: string[], timeoutMs?: number): Promise<ReportResource>;
   /** Fetches the file through the report's presigned link. */
   download(report: ReportResource): Promise<Buffer>;
+  /** The keys of the objects in the cluster's bucket under `prefix` (to check what a report left stored). */
+  objectKeys(prefix: string): Promise<string[]>;
   startWorker(options?: WorkerOptions): Promise<void>;
   stopWorker(): Promise<void>;
   startNotifier(): Promise<void>;
@@ -123,6 +126,10 @@ export async function startReportCluster(options: ReportClusterOptions = {}): Pr
       const response = await fetch(href);
       if (!response.ok) throw new Error(`download answered ${response.status}`);
       return Buffer.from(await response.arrayBuffer());
+    },
+    async objectKeys(prefix) {
+      const listing = await services.s3.client.send(new ListObjectsV2Command({ Bucket: services.s3.bucket, Prefix: prefix }));
+      return (listing.Contents ?? []).map((object) => object.Key!);
     },
     async startWorker(workerOptions = options.workerOptions) {
       if (stopWorker) throw new Error('a worker is already running');
