@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import { to as copyTo } from 'pg-copy-streams';
 import type { Pool, PoolClient } from '@cdr-reports/db';
-import type { ReportFile, ReportRequest, ReportSummary } from '@cdr-reports/domain';
+import { addDecimals, type ReportFile, type ReportRequest, type ReportSummary } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
 import { CsvRecordCounter } from './csv-record-counter';
@@ -203,7 +203,6 @@ function abortError(): Error {
 interface SummaryRow {
   currency: string | null;
   status: string | null;
-  grouping: number;
   records: string;
   duration_seconds: string;
   billsec_seconds: string;
@@ -232,13 +231,12 @@ async function readSummary(client: PoolClient, sql: string): Promise<ReportSumma
   const result = await client.query<SummaryRow>(sql);
   const summary: ReportSummary = { records: 0, duration_seconds: 0, billsec_seconds: 0, total_price: {}, status: {} };
   for (const row of result.rows) {
-    if (row.grouping === 1 && row.currency !== null) summary.total_price[row.currency] = row.total_price ?? '0';
-    else if (row.grouping === 2 && row.status !== null) summary.status[row.status] = Number(row.records);
-    else if (row.grouping === 3) {
-      summary.records = Number(row.records);
-      summary.duration_seconds = Number(row.duration_seconds);
-      summary.billsec_seconds = Number(row.billsec_seconds);
-    }
+    const records = Number(row.records);
+    summary.records += records;
+    summary.duration_seconds += Number(row.duration_seconds);
+    summary.billsec_seconds += Number(row.billsec_seconds);
+    if (row.status !== null) summary.status[row.status] = (summary.status[row.status] ?? 0) + records;
+    if (row.currency !== null) summary.total_price[row.currency] = addDecimals(summary.total_price[row.currency] ?? '0', row.total_price ?? '0');
   }
   return summary;
 }

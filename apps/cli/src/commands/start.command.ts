@@ -7,7 +7,7 @@ import { runUntilSignal } from '@cdr-reports/lifecycle';
 import { createLogger } from '@cdr-reports/logging';
 import { runNotifier } from '@cdr-reports/notifier';
 import { startEmbeddedS3 } from '@cdr-reports/object-store';
-import { runWorker } from '@cdr-reports/worker';
+import { WORKER_NODE_FLAGS, runWorker } from '@cdr-reports/worker';
 import { UsageError, type CliContext } from '../context';
 import type { Command } from './command';
 
@@ -69,7 +69,8 @@ async function startAll(ctx: CliContext): Promise<number> {
   const children = new Map<string, ChildProcess>();
   let stopping = false;
   const spawnApp = (name: string) => {
-    const child = spawn(process.execPath, [...process.execArgv, CLI_MAIN, 'start', name], {
+    const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
+    const child = spawn(process.execPath, [...process.execArgv, ...flags, CLI_MAIN, 'start', name], {
       stdio: 'inherit',
     });
     children.set(name, child);
