@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { CsvParser, generateCdrs } from '@cdr-reports/cdr-store';
@@ -10,7 +10,8 @@ import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportClu
 
 /**
  * A worker killed with SIGKILL in the middle of a report: its job's lock lapses (JOB_LOCK_DURATION=2s),
- * another worker takes the job over, and the report ends SUCCESS with a complete file, exactly once.
+ * another worker takes the job over, and the report ends SUCCESS with a complete file, exactly once, and no
+ * multipart upload of the killed run left holding parts.
  * And a report whose every attempt fails ends FAILED with a reason the caller can act on.
  */
 describe('a worker killed mid-report', () => {
@@ -27,6 +28,12 @@ describe('a worker killed mid-report', () => {
   const ROWS = 400_000;
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
+  /** Multipart uploads begun and neither completed nor aborted, under `prefix`. */
+  const unfinishedUploads = async (prefix: string) => {
+    const { client, bucket } = cluster.services.s3;
+    const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
+    return (listed.Uploads ?? []).map((upload) => upload.Key);
+  };
   async function startInProcessWorker(): Promise<void> {
     if (inProcessWorker) return;
     await cluster.startWorker();
@@ -73,9 +80,11 @@ describe('a worker killed mid-report', () => {
         if (report.request_status !== 'PENDING' && report.request_status !== 'PROCESSING') {
           throw new Error(`the report reached ${report.request_status} before the worker could be killed`);
         }
-        return report.request_status === 'PROCESSING' && report.progress!.items_processed > 0 ? report : undefined;
+        if (report.request_status !== 'PROCESSING' || report.progress!.items_processed === 0) return undefined;
+        // Killed once its multipart upload has parts: what a crash leaves behind in the bucket.
+        return (await unfinishedUploads(`reports/carrier/${id}/`)).length > 0 ? report : undefined;
       },
-      { timeoutMs: 30_000, intervalMs: 10, what: 'the report to be PROCESSING with progress' },
+      { timeoutMs: 30_000, intervalMs: 10, what: 'the report to be PROCESSING with progress and a multipart upload begun' },
     );
     await first.kill();
     expect((await first.exited).signal).toBe('SIGKILL');
@@ -86,6 +95,7 @@ describe('a worker killed mid-report', () => {
     expect(midway.progress!.items_processed).toBeLessThan(expectedIds.length);
     expect(await (await queue.getJob(id))?.getState()).toBe('active');
     expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([]);
+    expect(await unfinishedUploads(`reports/carrier/${id}/`)).toHaveLength(1);
 
     await startInProcessWorker();
     const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED'], 45_000);
@@ -114,6 +124,8 @@ describe('a worker killed mid-report', () => {
 
     // Exactly one object: the re-run replaced the file whole, nothing of the killed run remains.
     expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    // And no multipart upload of the killed run is left holding its parts.
+    expect(await unfinishedUploads('reports/')).toEqual([]);
   }, 120_000);
 
   it('a report whose every attempt fails ends FAILED with a reason the caller can act on', async () => {

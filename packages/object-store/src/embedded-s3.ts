@@ -3,6 +3,7 @@ import { isIPv6 } from 'node:net';
 import S3rver from 's3rver';
 import type { S3Credentials } from './s3-client';
 import { enableSingleDesForS3rver } from './s3rver-des-compat';
+import { addMultipartUploadOperations } from './s3rver-multipart-uploads';
 
 /** s3rver does not verify SigV4 signatures, but the SDK signs every request and needs some key to do it. */
 export const EMBEDDED_S3_CREDENTIALS: Readonly<S3Credentials> = Object.freeze({
@@ -32,7 +33,8 @@ const CLOSE_GRACE_MS = 5_000;
 
 /**
  * Starts s3rver 3.7.1 in this process: an S3-compatible server for development, tests and the demo,
- * used when no S3 endpoint is configured. The process needs no special flags (see s3rver-des-compat.ts).
+ * used when no S3 endpoint is configured. The process needs no special flags (see s3rver-des-compat.ts), and
+ * the server also lists and aborts unfinished multipart uploads (see s3rver-multipart-uploads.ts).
  */
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
   const host = options.host ?? '127.0.0.1';
@@ -46,6 +48,7 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     // Clients always use path-style addresses; s3rver would otherwise read a hostname such as `s3` as a bucket.
     vhostBuckets: false,
   });
+  addMultipartUploadOperations(server);
   const { port } = await server.run();
 
   let closing: Promise<void> | undefined;

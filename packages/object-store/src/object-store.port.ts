@@ -36,7 +36,8 @@ export interface ObjectSummary {
 export interface ObjectStore {
   /**
    * Streams `body` into the object `key`, replacing any object there, and resolves once it is stored in full.
-   * The body is consumed (and destroyed if the upload fails or is aborted).
+   * The body is consumed (and destroyed if the upload fails or is aborted). Unfinished uploads to `key` that
+   * an earlier, crashed attempt left behind are removed first.
    */
   putStream(key: string, body: Readable, options: PutStreamOptions): Promise<StoredObject>;
   /**

@@ -8,6 +8,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -15,7 +16,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { attachmentDisposition } from './content-disposition';
 import { GetObjectPresigner } from './get-object-presigner';
 import type { ObjectInfo, ObjectStore, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';
-import { isS3NotFound, isS3Unsupported } from './s3-errors';
+import { isS3NotFound, isS3Unsupported, s3ErrorCode, s3HttpStatus } from './s3-errors';
 
 const MIB = 1024 * 1024;
 /** S3 rejects smaller parts (except the last). */
@@ -88,6 +89,7 @@ export class S3ObjectStore implements ObjectStore {
     pipeline(body, counted, () => undefined);
     if (signal) addAbortSignal(signal, counted);
 
+    await this.abortUnfinishedUploads(key);
     const upload = new Upload({
       client: this.client,
       params: {
@@ -99,8 +101,8 @@ export class S3ObjectStore implements ObjectStore {
       },
       partSize: this.partSize,
       queueSize: this.queueSize,
-      // Parts are discarded below instead, so that a failing cleanup (s3rver answers AbortMultipartUpload
-      // with 405) never hides the error that stopped the upload.
+      // Parts are discarded below instead, so that a failing cleanup (a server without AbortMultipartUpload)
+      // never hides the error that stopped the upload.
       leavePartsOnError: true,
     });
     try {
@@ -152,6 +154,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private async concatenateByCopy(sources: readonly string[], key: string, options: PutStreamOptions, sizes: number[]): Promise<StoredObject> {
+    await this.abortUnfinishedUploads(key);
     const created = await this.client.send(
       new CreateMultipartUploadCommand({
         Bucket: this.bucket,
@@ -268,6 +271,32 @@ export class S3ObjectStore implements ObjectStore {
       throw new Error(`could not delete ${failed.length} of ${keys.length} objects (first: ${first?.Key}: ${first?.Code} ${first?.Message})`);
     }
     return keys.length;
+  }
+
+  /**
+   * Aborts every unfinished multipart upload to exactly `key`: what an earlier attempt left when its process
+   * was killed mid-upload. Only one attempt writes a key at a time (the job's lock), so none of these is live.
+   * On a server without ListMultipartUploads, the bucket's AbortIncompleteMultipartUpload rule is the backstop.
+   */
+  private async abortUnfinishedUploads(key: string): Promise<void> {
+    for (;;) {
+      let listed;
+      try {
+        listed = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: key }));
+      } catch (error) {
+        if (isS3Unsupported(error) || s3HttpStatus(error) === 405) return;
+        throw error;
+      }
+      const unfinished = (listed.Uploads ?? []).filter((upload) => upload.Key === key && upload.UploadId !== undefined);
+      for (const upload of unfinished) {
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: upload.UploadId })).catch((error: unknown) => {
+          // Completed or aborted meanwhile: nothing left to remove.
+          if (s3ErrorCode(error) !== 'NoSuchUpload') throw error;
+        });
+      }
+      // Longer keys sharing the prefix fill pages too: go on while a full page held some of ours.
+      if (!listed.IsTruncated || unfinished.length === 0) return;
+    }
   }
 
   private async discardParts(key: string, uploadId: string | undefined): Promise<void> {

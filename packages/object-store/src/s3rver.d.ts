@@ -16,8 +16,26 @@ declare module 's3rver' {
   class S3rver {
     constructor(options?: S3rverOptions);
     httpServer?: Server;
+    /** Koa's middleware list; composed when the server starts. */
+    middleware: S3rver.Middleware[];
+    store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
+  }
+
+  namespace S3rver {
+    /** The part of a Koa context the embedded server's additions use (s3rver is a Koa application). */
+    export interface Context {
+      method: string;
+      /** The request path, still URL-encoded. */
+      path: string;
+      query: Record<string, string | string[] | undefined>;
+      status: number;
+      type: string;
+      body: unknown;
+    }
+
+    export type Middleware = (ctx: Context, next: () => Promise<unknown>) => Promise<unknown>;
   }
 
   export = S3rver;
