@@ -67,7 +67,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     new Worker(
       queue,
       async (job, token) => {
-        if (job.name === 'export-segment' && queue === QUEUES.reportSegments) return processExportSegment(reportDeps, job);
+        if (job.name === 'export-segment' && queue === QUEUES.reportSegments) return processExportSegment(reportDeps, job, token);
         if (job.name === 'assemble-report' && queue === QUEUES.reportAssembly) return processAssembleReport(reportDeps, job);
         if (job.name !== 'generate-report') throw new UnrecoverableError(`unknown job "${job.name}" on ${queue}`);
         return processGenerateReport(queue === QUEUES.reports ? { ...reportDeps, triage } : reportDeps, job, token);

@@ -8,7 +8,8 @@ import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportClu
 /**
  * SIGTERM to a worker during a report: it takes no new job, finishes the running report within SHUTDOWN_TIMEOUT
  * or, shortly before its end, hands it back to the queue; either way it exits 0 and the report ends SUCCESS
- * with every row, built once by whichever worker finished it.
+ * with every row, built once by whichever worker finished it. A running segment of a fanned-out report is
+ * handed back the same way.
  */
 describe('a worker stopped with SIGTERM mid-report', () => {
   let cluster: ReportCluster;
@@ -111,5 +112,34 @@ describe('a worker stopped with SIGTERM mid-report', () => {
 
     await startWorker({});
     await expectCompleteReport(id);
+  }, 120_000);
+
+  it('hands a running segment of a fanned-out report back to the queue as well, and the report completes', async () => {
+    for (const other of processes) if (other.alive) await other.stop();
+    // About 300,000 rows estimated: two segments, exported one at a time, slowly (level 9).
+    const fanOut = { REPORT_FANOUT_ROWS: '100000', REPORT_SEGMENT_ROWS: '150000', REPORT_COMPRESSION_LEVEL: '9' };
+    const worker = await startWorker({ ...fanOut, SHUTDOWN_TIMEOUT: '4s' });
+    const segments = new Queue(QUEUES.reportSegments, { connection: redis, prefix: cluster.services.prefix });
+    try {
+      // The estimate that decides the fan-out comes from the planner's statistics.
+      await cluster.services.db.pool.query('ANALYZE cdrs');
+      const id = (await cluster.createReport(key, body)).request_id;
+      await waitFor(async () => (await segments.getActiveCount()) > 0 || undefined, { timeoutMs: 30_000, intervalMs: 10, what: 'a segment to be running' });
+      await worker.stop();
+      expect((await worker.exited).code).toBe(0);
+      expect(worker.log).toContain('segment handed back to the queue');
+
+      // No attempt spent on any segment, the report still PROCESSING, no file yet.
+      const children = await segments.getJobs(['waiting', 'delayed', 'prioritized', 'completed']);
+      const mine = children.filter((job) => (job.data as { reportId?: string }).reportId === id);
+      expect(mine).toHaveLength(2);
+      expect(mine.map((job) => job.attemptsMade)).toEqual([0, 0]);
+      expect((await get(id)).request_status).toBe('PROCESSING');
+
+      await startWorker(fanOut);
+      await expectCompleteReport(id);
+    } finally {
+      await segments.close();
+    }
   }, 120_000);
 });

@@ -2,7 +2,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import type { ReportSummary } from '@cdr-reports/domain';
 import { exportReport, reportFileNaming } from '@cdr-reports/export';
 import { parseExportSegmentPayload } from '@cdr-reports/jobs';
-import { accountIdsOf, failAttempt, watchForAbort, type GenerateReportDependencies } from './generate-report.processor';
+import { ReleasedError, abortOnRelease, accountIdsOf, failAttempt, handBack, watchForAbort, type GenerateReportDependencies } from './generate-report.processor';
 
 /** What a segment leaves for the assembly: its part of the file and of the summary. */
 export interface SegmentResult {
@@ -18,9 +18,10 @@ export function segmentKey(reportKey: string, index: number): string {
 
 /**
  * Exports one time segment of a fanned-out report as a gzip part (the first one with the header). Retried on
- * its own; when its attempts are spent the report fails, and the flow fails its parent.
+ * its own; when its attempts are spent the report fails, and the flow fails its parent. A worker shutting
+ * down hands it back to the queue, as it does a report.
  */
-export async function processExportSegment(deps: GenerateReportDependencies, job: Job): Promise<SegmentResult> {
+export async function processExportSegment(deps: GenerateReportDependencies, job: Job, token?: string): Promise<SegmentResult> {
   const payload = parseExportSegmentPayload(job.data);
   if (!payload) throw new UnrecoverableError(`invalid export-segment payload: ${JSON.stringify(job.data).slice(0, 200)}`);
   const { reportId, index, count } = payload;
@@ -32,6 +33,7 @@ export async function processExportSegment(deps: GenerateReportDependencies, job
     return { index };
   }
   const controller = new AbortController();
+  const stopReleaseWatch = abortOnRelease(deps.release, controller);
   const poll = watchForAbort(deps, reportId, controller);
   try {
     const key = segmentKey(reportFileNaming(reportId, report.request).key, index);
@@ -51,6 +53,7 @@ export async function processExportSegment(deps: GenerateReportDependencies, job
     log.info({ items: result.itemsCount, bytes: result.file.size_bytes }, 'segment exported');
     return { index, part: { key, size: result.file.size_bytes, items: result.itemsCount, summary: result.summary } };
   } catch (error) {
+    if (controller.signal.reason instanceof ReleasedError) return handBack(job, token, log, 'segment');
     if (controller.signal.aborted) {
       log.info('report aborted; segment upload cancelled');
       return { index };
@@ -58,5 +61,6 @@ export async function processExportSegment(deps: GenerateReportDependencies, job
     return failAttempt(deps, job, reportId, error, log);
   } finally {
     clearInterval(poll);
+    stopReleaseWatch();
   }
 }

@@ -84,9 +84,7 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
   const accountIds = await accountIdsOf(deps, request);
 
   const controller = new AbortController();
-  const onRelease = () => controller.abort(new ReleasedError('the worker is shutting down'));
-  if (deps.release?.aborted) onRelease();
-  deps.release?.addEventListener('abort', onRelease);
+  const stopReleaseWatch = abortOnRelease(deps.release, controller);
   const poll = watchForAbort(deps, reportId, controller);
 
   const started = Date.now();
@@ -119,12 +117,7 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     log.info({ items: result.itemsCount, bytes: result.file.size_bytes, seconds, rows_per_second: Math.round(result.itemsCount / seconds) }, 'report finished');
     return { outcome: 'success', items: result.itemsCount };
   } catch (error) {
-    if (controller.signal.reason instanceof ReleasedError) {
-      // Back to the queue at once (not an attempt): the report stays PROCESSING and another worker starts it again.
-      await job.moveToDelayed(Date.now(), token);
-      log.info('report handed back to the queue: the worker is shutting down; no file left');
-      throw new DelayedError();
-    }
+    if (controller.signal.reason instanceof ReleasedError) return handBack(job, token, log, 'report');
     if (controller.signal.aborted) {
       log.info('report aborted; upload cancelled, no file left');
       return { outcome: 'aborted' };
@@ -132,8 +125,26 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     return failAttempt(deps, job, reportId, error, log);
   } finally {
     clearInterval(poll);
-    deps.release?.removeEventListener('abort', onRelease);
+    stopReleaseWatch();
   }
+}
+
+/** Aborts `controller` with a ReleasedError once the worker's release signal comes; call the result when done. */
+export function abortOnRelease(release: AbortSignal | undefined, controller: AbortController): () => void {
+  const onRelease = () => controller.abort(new ReleasedError('the worker is shutting down'));
+  if (release?.aborted) onRelease();
+  release?.addEventListener('abort', onRelease);
+  return () => release?.removeEventListener('abort', onRelease);
+}
+
+/**
+ * Back to the queue at once, not an attempt: the report stays PROCESSING and another worker starts the job
+ * again. Always throws BullMQ's DelayedError, which tells the worker the job was moved.
+ */
+export async function handBack(job: Job, token: string | undefined, log: Logger, what: 'report' | 'segment'): Promise<never> {
+  await job.moveToDelayed(Date.now(), token);
+  log.info(`${what} handed back to the queue: the worker is shutting down; no file left`);
+  throw new DelayedError();
 }
 
 /** Aborts `controller` once the report leaves PROCESSING (a DELETE); clearInterval the result when done. */
