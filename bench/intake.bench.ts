@@ -5,11 +5,10 @@
  * process of its own, measured the same way in the same run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { AccountsRepository } from '@cdr-reports/db';
 import { AppProcess, startTestServices, waitFor } from '@cdr-reports/testing';
+import { freePort } from './measure';
 import type { Figure } from './report';
 
 const BODY = JSON.stringify({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-04-01T00:00:00Z' });
@@ -83,10 +82,3 @@ function startBareFastify(port: number): ChildProcess {
   return spawn(process.execPath, ['-e', source], { stdio: 'ignore' });
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
-}

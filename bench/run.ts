@@ -8,6 +8,7 @@ import { benchCallbacks } from './callbacks.bench';
 import { benchExport } from './export.bench';
 import { benchImport } from './import.bench';
 import { benchIntake } from './intake.bench';
+import { benchRecords } from './records.bench';
 import { benchSmallReports } from './small-reports.bench';
 import { writeResults, type Figure } from './report';
 
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
     ['callbacks', benchCallbacks],
     ['intake', benchIntake],
     ['small-reports', benchSmallReports],
+    ['records', benchRecords],
     ['export', benchExport],
     ['import', benchImport],
   ];

@@ -1,13 +1,15 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
-import type { CallbackService, ReportService } from '@cdr-reports/reports';
+import type { CallbackService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
 import { authenticate } from './plugins/authenticate';
 import { sendProblem } from './problem';
 import { accountsRoutes } from './routes/accounts.routes';
 import { healthRoutes } from './routes/health.routes';
 import { callbacksRoutes } from './routes/callbacks.routes';
+import { recordsRoutes } from './routes/records.routes';
 import { reportsRoutes } from './routes/reports.routes';
+import { schedulesRoutes } from './routes/schedules.routes';
 
 /** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
 export interface ApiDependencies {
@@ -16,6 +18,8 @@ export interface ApiDependencies {
   keys: ApiKeysRepository;
   reports: ReportService;
   callbacks: CallbackService;
+  records: RecordsService;
+  schedules: ScheduleService;
 }
 
 /** Builds the HTTP API without listening, so tests can drive it with inject() or a real socket. */
@@ -48,6 +52,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await v1.register(accountsRoutes, { accounts: deps.accounts });
     await v1.register(reportsRoutes, { service: deps.reports });
     await v1.register(callbacksRoutes, { callbacks: deps.callbacks, accounts: deps.accounts });
+    await v1.register(recordsRoutes, { records: deps.records });
+    await v1.register(schedulesRoutes, { schedules: deps.schedules, reports: deps.reports });
   });
   return app;
 }

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
-import { AccountsRepository, ApiKeysRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { CallbackQueue, ReportQueue, createProducerConnection } from '@cdr-reports/jobs';
+import { ApiKeysRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
-import { CallbackService, ReportService } from '@cdr-reports/reports';
-import { AddressPolicy } from '@cdr-reports/webhooks';
+import { createReportServices } from '@cdr-reports/reports';
 import { buildApi } from './app';
 
 export interface ApiInstance {
@@ -23,39 +22,21 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
   await migrate(pool);
   const storage = await openReportStorage(config, logger);
   const redis = createProducerConnection(config.redisUrl);
-  const queue = new ReportQueue(redis, config.queuePrefix);
-  const callbacks = {
-    queue: new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule),
-    store: new CallbacksRepository(pool),
-  };
-  const accounts = new AccountsRepository(pool);
-  // Read once: the list only changes with a PostgreSQL upgrade, and the view is slow to scan.
-  const zones = await pool.query<{ name: string }>('SELECT name FROM pg_timezone_names');
-  const service = new ReportService({
-    reports: new ReportsRepository(pool),
-    accounts,
-    queue,
-    callbacks,
-    callbackPolicy: new AddressPolicy(config.callbackAllowedNetworks),
-    store: storage.store,
-    links: storage.links,
-    cdrRetention: config.cdrRetention,
-    timeZones: new Set(zones.rows.map((z) => z.name)),
-    logger,
-  });
+  const services = await createReportServices({ config, pool, redis, storage, logger });
   const app = await buildApi({
     logger,
-    accounts,
+    accounts: services.accounts,
     keys: new ApiKeysRepository(pool),
-    reports: service,
-    callbacks: new CallbackService(service, callbacks),
+    reports: services.reports,
+    callbacks: services.callbacks,
+    records: services.records,
+    schedules: services.schedules,
   });
   return {
     app,
     async close() {
       await app.close();
-      await queue.close();
-      await callbacks.queue.close();
+      await services.close();
       redis.disconnect();
       storage.close();
       await pool.end();

@@ -1,12 +1,16 @@
 import { loadConfig, type Config } from '@cdr-reports/config';
 import { createPool, ensureDatabase, migrate, type Pool } from '@cdr-reports/db';
+import { createProducerConnection } from '@cdr-reports/jobs';
 import { createLogger, type Logger } from '@cdr-reports/logging';
+import { openReportStorage } from '@cdr-reports/object-store';
+import { createReportServices, type ReportServices } from '@cdr-reports/reports';
 
 /** What every command may use; resources are opened on first use and closed by `close()`. */
 export class CliContext {
   readonly config: Config;
   private pool: Pool | undefined;
   private logger: Logger | undefined;
+  private opened: { services: ReportServices; close(): Promise<void> } | undefined;
 
   constructor(config: Config = loadConfig()) {
     this.config = config;
@@ -28,7 +32,28 @@ export class CliContext {
     return this.pool;
   }
 
+  /** The service's use cases (schedules, reports), as the API runs them: PostgreSQL, Redis and the bucket. */
+  async services(): Promise<ReportServices> {
+    if (!this.opened) {
+      const pool = await this.db();
+      const redis = createProducerConnection(this.config.redisUrl, { enableOfflineQueue: true });
+      const storage = await openReportStorage(this.config, this.log(), { ensure: false });
+      const services = await createReportServices({ config: this.config, pool, redis, storage, logger: this.log() });
+      this.opened = {
+        services,
+        async close() {
+          await services.close();
+          redis.disconnect();
+          storage.close();
+        },
+      };
+    }
+    return this.opened.services;
+  }
+
   async close(): Promise<void> {
+    await this.opened?.close();
+    this.opened = undefined;
     await this.pool?.end();
     this.pool = undefined;
   }

@@ -1,10 +1,11 @@
 import { ConfigError } from '@cdr-reports/config';
-import { ConflictError, NotFoundError, ValidationError } from '@cdr-reports/domain';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@cdr-reports/domain';
 import { accountsCommand } from './commands/accounts.command';
 import { cdrCommand } from './commands/cdr.command';
 import type { Command } from './commands/command';
 import { keysCommand } from './commands/keys.command';
 import { migrateCommand } from './commands/migrate.command';
+import { schedulesCommand } from './commands/schedules.command';
 import { startCommand } from './commands/start.command';
 import { CliContext, UsageError } from './context';
 
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, Command> = {
   accounts: accountsCommand,
   keys: keysCommand,
   cdr: cdrCommand,
+  schedules: schedulesCommand,
   start: startCommand,
 };
 
@@ -53,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${(error as Error).message}\n\nusage:\n${command.usage}\n`);
       return 2;
     }
-    if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof ConflictError) {
+    if (error instanceof ValidationError || error instanceof NotFoundError || error instanceof ConflictError || error instanceof ForbiddenError) {
       process.stderr.write(`error: ${error.message}\n`);
       return 1;
     }

@@ -1,7 +1,8 @@
 import { FlowProducer, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, fanOutReport, isJobName } from '@cdr-reports/jobs';
+import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, fanOutReport, isJobName, parseRunSchedulePayload } from '@cdr-reports/jobs';
+import { createReportServices } from '@cdr-reports/reports';
 import type { ReportRequest } from '@cdr-reports/domain';
 import { estimateReportRows } from '@cdr-reports/export';
 import type { Logger } from '@cdr-reports/logging';
@@ -88,6 +89,20 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     reportWorker(QUEUES.reportAssembly, 1),
   ];
 
+  // Scheduled exports: each run of a schedule's job scheduler creates its period's report (once).
+  const services = await createReportServices({ config, pool, redis: connection, storage, logger });
+  const schedules = new Worker(
+    QUEUES.schedules,
+    async (job) => {
+      if (job.name !== 'run-schedule') throw new UnrecoverableError(`unknown job "${job.name}" on ${QUEUES.schedules}`);
+      const payload = parseRunSchedulePayload(job.data);
+      if (!payload) throw new UnrecoverableError(`invalid run-schedule payload: ${JSON.stringify(job.data).slice(0, 200)}`);
+      const created = await services.schedules.runScheduled(payload.scheduleId);
+      return { created: created.map((report) => report.id) };
+    },
+    { connection, prefix: config.queuePrefix, concurrency: 1 },
+  );
+
   const maintenance = new Worker(
     QUEUES.maintenance,
     async (job) => {
@@ -98,20 +113,22 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
           return processCdrRetention({ pool, retention: config.cdrRetention, logger: log });
         case 'report-sweeper':
           return processReportSweeper({ reports, store: storage.store, queue: reportQueue, callbacks, logger: log });
+        case 'schedule-catch-up':
+          return { created: await services.schedules.catchUp() };
         default:
           throw new UnrecoverableError(`job "${job.name}" does not belong on ${QUEUES.maintenance}`);
       }
     },
     { connection, prefix: config.queuePrefix, concurrency: 1 },
   );
-  for (const worker of [...reportWorkers, maintenance]) {
+  for (const worker of [...reportWorkers, schedules, maintenance]) {
     worker.on('failed', (job, error) => logger.warn({ job_id: job?.id, job: job?.name, err: error }, 'job failed'));
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     await worker.waitUntilReady();
   }
   logger.info(
     {
-      queues: [QUEUES.reports, QUEUES.reportsLarge, QUEUES.reportSegments, QUEUES.reportAssembly, QUEUES.maintenance],
+      queues: [QUEUES.reports, QUEUES.reportsLarge, QUEUES.reportSegments, QUEUES.reportAssembly, QUEUES.schedules, QUEUES.maintenance],
       prefix: config.queuePrefix,
       concurrency: { standard: config.reportWorkerConcurrency, large: config.reportLargeConcurrency, segments: config.reportSegmentConcurrency },
     },
@@ -121,7 +138,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   return async () => {
     // No new jobs from now; running reports may finish until shortly before the shutdown deadline, when
     // they are handed back to the queue (a report is never cut off by the deadline's hard exit).
-    const closing = Promise.all([...reportWorkers, maintenance].map((worker) => worker.close()));
+    const closing = Promise.all([...reportWorkers, schedules, maintenance].map((worker) => worker.close()));
     const releaseAfterMs = Math.max(0, config.shutdownTimeoutMs - RELEASE_MARGIN_MS);
     let timer: NodeJS.Timeout | undefined;
     const released = await Promise.race([
@@ -137,6 +154,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
       await closing;
     }
     await reportQueue.close();
+    await services.close();
     await flows.close();
     await callbacks.queue.close();
     await connection.quit();

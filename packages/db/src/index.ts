@@ -19,3 +19,4 @@ export {
 } from './reports.repository';
 export { CallbacksRepository, type DeliverableEvent, type CallbackEvent, type CallbackAttempt, type CallbackState } from './callbacks.repository';
 export { newEventId, type TerminalChange, type CallbackEventType } from './reports.repository';
+export { SchedulesRepository } from './schedules.repository';

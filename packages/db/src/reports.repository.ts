@@ -32,6 +32,8 @@ interface ReportRow {
   error_code: string | null;
   error_message: string | null;
   attempts: number;
+  schedule_id: string | null;
+  period_start: string | null;
 }
 
 const num = (value: string | number | null): number | null => (value === null ? null : Number(value));
@@ -80,6 +82,8 @@ function toRecord(row: ReportRow): ReportRecord {
     fileDeletedAt: row.file_deleted_at,
     error,
     attempts: row.attempts,
+    scheduleId: row.schedule_id ?? null,
+    periodStart: row.period_start ?? null,
   };
 }
 
@@ -89,6 +93,8 @@ export interface NewReport {
   request: ReportRequest;
   /** Idempotency-Key header and the hash of the request body it came with. */
   idempotency?: { key: string; requestHash: string };
+  /** A scheduled run: the schedule and the local start date of its period (one report per pair). */
+  schedule?: { id: string; periodStart: string };
 }
 
 export interface ReportListFilter {
@@ -128,7 +134,7 @@ export interface CompletedReport {
 
 const COLUMNS = `id, account_id, requested_by, request, status, receive_time, start_time, end_time, items_count,
   progress_items, progress_percent, summary, file_key, file_name, file_size, content_type, expires_at,
-  file_deleted_at, error_code, error_message, attempts`;
+  file_deleted_at, error_code, error_message, attempts, schedule_id, to_char(period_start, 'YYYY-MM-DD') AS period_start`;
 
 export class ReportsRepository {
   constructor(private readonly pool: Pool) {}
@@ -138,6 +144,20 @@ export class ReportsRepository {
    * (`created: false`). A key reused within 24 h with another body is an IdempotencyMismatchError.
    */
   async create(input: NewReport): Promise<{ report: ReportRecord; created: boolean }> {
+    if (input.schedule) {
+      // The report of a schedule's period exists once: a second run (a retry, the catch-up, run-now) finds it.
+      const inserted = await this.pool.query<ReportRow>(
+        `INSERT INTO reports (id, account_id, requested_by, product, request, schedule_id, period_start) VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (schedule_id, period_start) WHERE schedule_id IS NOT NULL DO NOTHING RETURNING ${COLUMNS}`,
+        [input.id, input.request.account_id, input.requestedBy, input.request.product, input.request, input.schedule.id, input.schedule.periodStart],
+      );
+      if (inserted.rows[0]) return { report: toRecord(inserted.rows[0]), created: true };
+      const existing = await this.pool.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE schedule_id = $1 AND period_start = $2`, [
+        input.schedule.id,
+        input.schedule.periodStart,
+      ]);
+      return { report: toRecord(existing.rows[0]!), created: false };
+    }
     if (!input.idempotency) {
       // Without an idempotency key a report is one INSERT: no transaction to open and close around it.
       const inserted = await this.pool.query<ReportRow>({
@@ -192,6 +212,12 @@ export class ReportsRepository {
         client.release();
       }
     }
+  }
+
+  /** The reports a schedule created, newest period first. */
+  async bySchedule(scheduleId: string, limit: number): Promise<ReportRecord[]> {
+    const result = await this.pool.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE schedule_id = $1 ORDER BY period_start DESC LIMIT $2`, [scheduleId, limit]);
+    return result.rows.map(toRecord);
   }
 
   async find(id: string): Promise<ReportRecord | undefined> {
@@ -361,3 +387,4 @@ export class ReportsRepository {
     await this.pool.query('UPDATE reports SET updated_at = now() WHERE id = $1', [id]);
   }
 }
+

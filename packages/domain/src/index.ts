@@ -5,3 +5,6 @@ export * from './report.types';
 export * from './report-request.validate';
 export * from './report.record';
 export { mergeSummaries, addDecimals } from './report-summary';
+export * from './usage';
+export * from './schedule-period';
+export * from './schedule.validate';

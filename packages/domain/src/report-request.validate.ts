@@ -6,6 +6,7 @@ import { ACCOUNT_ID_PATTERN, CDR_COLUMN_NAMES, DIRECTIONS, PRODUCTS, statusesFor
 import { parseRfc3339 } from './cdr-record.validate';
 import { ValidationError, type InvalidParam } from './errors';
 import { COMPRESSIONS, type Compression, type ReportRequest } from './report.types';
+import { DEFAULT_USAGE_DIMENSIONS, DEFAULT_USAGE_METRICS, usageDimensionsFor, usageMetricsFor } from './usage';
 
 export interface ReportRequestContext {
   /** The account the API key acts for: the default account_id. */
@@ -19,9 +20,14 @@ export interface ReportRequestContext {
    * PostgreSQL's own list, which is what renders the file (ICU still knows names PostgreSQL dropped).
    */
   isKnownTimeZone?: (zone: string) => boolean;
+  /** The longest time range allowed, in days; default MAX_REPORT_SPAN_MONTHS months. (The synchronous APIs allow 31 days.) */
+  maxSpanDays?: number;
 }
 
 const KNOWN_FIELDS = new Set([
+  'type',
+  'dimensions',
+  'metrics',
   'product',
   'account_id',
   'include_subaccounts',
@@ -131,7 +137,9 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
   const end = date('date_end');
   if (start && end) {
     if (start.ms >= end.ms) bad('date_end', 'must be after date_start');
-    else if (end.ms > addMonths(new Date(start.ms), MAX_REPORT_SPAN_MONTHS).getTime()) {
+    else if (context.maxSpanDays !== undefined && end.ms - start.ms > context.maxSpanDays * 86_400_000) {
+      bad('date_end', `the time range may span at most ${context.maxSpanDays} days`);
+    } else if (end.ms > addMonths(new Date(start.ms), MAX_REPORT_SPAN_MONTHS).getTime()) {
       bad('date_end', `the time range may span at most ${MAX_REPORT_SPAN_MONTHS} months`);
     }
   }
@@ -172,6 +180,39 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
   }
 
   const includeMessage = boolean('include_message', false);
+
+  // type: records (the default) or usage (totals by dimension)
+  let usage = false;
+  if (input.type !== undefined && input.type !== null) {
+    if (input.type === 'usage') usage = true;
+    else if (input.type !== 'records') bad('type', 'must be records or usage');
+  }
+  if (!usage) {
+    if (input.dimensions !== undefined) bad('dimensions', 'applies to usage reports only ("type": "usage")');
+    if (input.metrics !== undefined) bad('metrics', 'applies to usage reports only ("type": "usage")');
+  } else {
+    if (input.fields !== undefined) bad('fields', 'applies to record reports; a usage report has dimensions and metrics');
+    if (input.include_message !== undefined) bad('include_message', 'applies to record reports only');
+  }
+  const nameList = (name: 'dimensions' | 'metrics', valid: readonly string[] | undefined, fallback: readonly string[]): string[] | undefined => {
+    const value = input[name];
+    if (value === undefined || value === null) return [...fallback];
+    if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string')) return void bad(name, 'must be a list of names');
+    if (name === 'metrics' && value.length === 0) return void bad(name, 'must name at least one metric');
+    if (!valid) return undefined;
+    const unknown = value.filter((v) => !valid.includes(v));
+    if (unknown.length > 0) return void bad(name, `${unknown.map((v) => `"${v}"`).join(', ')} not valid for ${product}: use ${valid.join(', ')}`);
+    if (new Set(value).size !== value.length) return void bad(name, 'lists a name twice');
+    return value;
+  };
+  let dimensions: string[] | undefined;
+  let metrics: string[] | undefined;
+  if (usage) {
+    dimensions = nameList('dimensions', product && usageDimensionsFor(product), DEFAULT_USAGE_DIMENSIONS);
+    metrics = nameList('metrics', product && usageMetricsFor(product), DEFAULT_USAGE_METRICS);
+    // Money is summed per currency, never across currencies: grouping by currency comes with it.
+    if (dimensions && metrics?.includes('total_price') && !dimensions.includes('currency')) dimensions.push('currency');
+  }
 
   // fields
   let fields = includeMessage ? [...CDR_COLUMN_NAMES] : [...DEFAULT_FIELDS];
@@ -218,7 +259,9 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
   }
 
   if (problems.length > 0) throw new ValidationError(problems);
+  if (usage) fields = [...dimensions!, ...metrics!];
   const request: ReportRequest = {
+    ...(usage && { type: 'usage' as const }),
     product: product!,
     account_id: accountId,
     include_subaccounts: includeSubaccounts,
@@ -228,6 +271,7 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
     include_message: includeMessage,
     timezone,
     compression,
+    ...(usage && { dimensions, metrics }),
   };
   // Optional filters are present only when given, so the echo shows exactly what filters apply.
   const optional = { direction, status, from, to, country, network, hangup_cause: hangupCause, client_ref: clientRef, min_duration: minDuration, callback_url: callbackUrl };

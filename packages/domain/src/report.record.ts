@@ -20,6 +20,9 @@ export interface ReportRecord {
   fileDeletedAt: Date | null;
   error: ReportError | null;
   attempts: number;
+  /** The schedule that created it, and the local start date of that run's period. */
+  scheduleId: string | null;
+  periodStart: string | null;
 }
 
 /**
@@ -53,6 +56,7 @@ export function toReportResource(report: ReportRecord, now: Date, links: ReportR
     end_time: report.endTime?.toISOString() ?? null,
     items_count: report.itemsCount,
   };
+  if (report.scheduleId) resource.schedule_id = report.scheduleId;
   if (status === 'PROCESSING' || status === 'PENDING') {
     resource.progress = { items_processed: report.progressItems ?? 0, percent: report.progressPercent ?? 0 };
   }

@@ -14,6 +14,8 @@ export type Compression = (typeof COMPRESSIONS)[number];
  * report resource, so what the caller reads back is exactly what the worker exported.
  */
 export interface ReportRequest {
+  /** Absent for a report of records; 'usage' for totals by dimension (one row per group). */
+  type?: 'usage';
   product: Product;
   account_id: string;
   include_subaccounts: boolean;
@@ -31,8 +33,12 @@ export interface ReportRequest {
   hangup_cause?: string;
   client_ref?: string;
   min_duration?: number;
-  /** The columns written, in order. */
+  /** The columns written, in order (for a usage report: its dimensions, then its metrics). */
   fields: string[];
+  /** Usage reports: what rows are grouped by (day and month in `timezone`). */
+  dimensions?: string[];
+  /** Usage reports: what is computed per group. */
+  metrics?: string[];
   include_message: boolean;
   /** IANA zone the file's timestamps are written in. */
   timezone: string;

@@ -4,7 +4,7 @@
  * decimals are all expressed here. COPY takes no bind parameters, so every value is inlined through
  * `literal` (the driver's escapeLiteral), never by string concatenation of raw input.
  */
-import { CDR_COLUMNS, type ReportRequest } from '@cdr-reports/domain';
+import { CDR_COLUMNS, USAGE_DIMENSIONS, type ReportRequest } from '@cdr-reports/domain';
 
 export type Literal = (value: string) => string;
 
@@ -82,9 +82,9 @@ function conditions(request: ReportRequest, accountId: string, range: TimeRange,
  * The rows of the report in one time range, as a relation `c` with every cdrs column. Several accounts
  * become a UNION ALL of one index scan each, which PostgreSQL merges in (start_time, id) order without sorting.
  */
-function matchingRows(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal): string {
+function matchingRows(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal, extra: readonly string[] = []): string {
   if (accountIds.length === 0) throw new Error('a report covers at least one account');
-  const branches = accountIds.map((id) => `SELECT * FROM cdrs WHERE ${conditions(request, id, range, literal).join(' AND ')}`);
+  const branches = accountIds.map((id) => `SELECT * FROM cdrs WHERE ${[...conditions(request, id, range, literal), ...extra].join(' AND ')}`);
   return branches.length === 1 ? `(${branches[0]}) c` : `(${branches.join('\nUNION ALL\n')}) c`;
 }
 
@@ -118,4 +118,106 @@ export function summarySql(request: ReportRequest, accountIds: readonly string[]
 /** The planner's estimate of the report's rows (EXPLAIN, nothing is read): what decides a report's lane. */
 export function estimateSql(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal): string {
   return `EXPLAIN (FORMAT JSON) SELECT 1 FROM ${matchingRows(request, accountIds, range, literal)}`;
+}
+
+/** The SQL value of a usage dimension (day and month in the request's time zone). */
+function dimensionExpression(name: string, timezone: string, literal: Literal): string {
+  if (name === 'day') return `to_char(c.start_time AT TIME ZONE ${literal(timezone)}, 'YYYY-MM-DD')`;
+  if (name === 'month') return `to_char(c.start_time AT TIME ZONE ${literal(timezone)}, 'YYYY-MM')`;
+  if (!(USAGE_DIMENSIONS as readonly string[]).includes(name)) throw new Error(`unknown dimension ${name}`);
+  return `c.${quoteIdent(name)}`;
+}
+
+/** The SQL of a usage metric over one group; decimals as exact text. */
+function metricExpression(name: string): string {
+  switch (name) {
+    case 'count':
+      return 'count(*)';
+    case 'duration':
+      return 'coalesce(sum(c.duration), 0)';
+    case 'billsec':
+      return 'coalesce(sum(c.billsec), 0)';
+    case 'parts':
+      return 'coalesce(sum(c.parts), 0)';
+    case 'total_price':
+      // Grouped by currency whenever this is asked for (the request parser sees to it): never a sum across currencies.
+      return 'coalesce(sum(c.total_price), 0)::text';
+    case 'answered':
+      return `count(*) FILTER (WHERE c.status = 'answered')`;
+    case 'answer_rate':
+      return `round(count(*) FILTER (WHERE c.status = 'answered')::numeric / nullif(count(*), 0), 4)::text`;
+    default:
+      throw new Error(`unknown metric ${name}`);
+  }
+}
+
+/**
+ * A usage report's rows: one per group of its dimensions, in dimension order, with its metrics. With
+ * `page`, one page of them and the number of groups in every row (`total_results`).
+ */
+export function usageSelectSql(
+  request: ReportRequest,
+  accountIds: readonly string[],
+  range: TimeRange,
+  literal: Literal,
+  page?: { limit: number; offset: number },
+): string {
+  const dimensions = request.dimensions ?? [];
+  const metrics = request.metrics ?? [];
+  const columns = [
+    ...dimensions.map((name) => `${dimensionExpression(name, request.timezone, literal)} AS ${quoteIdent(name)}`),
+    ...metrics.map((name) => `${metricExpression(name)} AS ${quoteIdent(name)}`),
+  ];
+  if (page) columns.push('count(*) OVER () AS total_results');
+  const positions = dimensions.map((_, index) => String(index + 1));
+  // Byte order (COLLATE "C"), the same on every server whatever its locale: pages never shift between them.
+  const order = dimensions.map((name) => `${dimensionExpression(name, request.timezone, literal)} COLLATE "C"`);
+  const groupBy = positions.length > 0 ? `\nGROUP BY ${positions.join(', ')}\nORDER BY ${order.join(', ')}` : '';
+  const limit = page ? `\nLIMIT ${Number(page.limit)} OFFSET ${Number(page.offset)}` : '';
+  return `SELECT ${columns.join(',\n  ')}\nFROM ${matchingRows(request, accountIds, range, literal)}${groupBy}${limit}`;
+}
+
+/** COPY of a usage report as CSV: the header is the dimensions, then the metrics. */
+export function usageCopySql(request: ReportRequest, accountIds: readonly string[], range: TimeRange, literal: Literal): string {
+  return `COPY (${usageSelectSql(request, accountIds, range, literal)}) TO STDOUT WITH (FORMAT csv, HEADER true)`;
+}
+
+/** Where a page of records ends: the last record's start_time (text, to the microsecond, UTC) and id. */
+export interface RecordPosition {
+  startTime: string;
+  id: string;
+}
+
+/**
+ * One page of records for the synchronous records API, in (start_time, id) order after `after`: raw values
+ * (JSON needs no spreadsheet escaping), timestamps in the session time zone, and `position_time`, the
+ * start_time in UTC to the microsecond, for the next cursor. One more row than `limit` tells that more follow.
+ */
+export function recordsPageSql(
+  request: ReportRequest,
+  accountIds: readonly string[],
+  range: TimeRange,
+  literal: Literal,
+  page: { limit: number; after?: RecordPosition },
+): string {
+  const keyset = page.after
+    ? [`(start_time, id) > (${literal(page.after.startTime)}::timestamptz, ${literal(page.after.id)}::uuid)`]
+    : [];
+  const columns = request.fields.map((name) => `${recordColumnExpression(name)} AS ${quoteIdent(name)}`);
+  columns.push(`to_char(c.start_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position_time`, 'c.id::text AS position_id');
+  return `SELECT ${columns.join(',\n  ')}\nFROM ${matchingRows(request, accountIds, range, literal, keyset)}\nORDER BY c.start_time, c.id\nLIMIT ${Number(page.limit) + 1}`;
+}
+
+/** Records by id, among the given accounts, in (start_time, id) order: the columns as recordsPageSql writes them. */
+export function recordsByIdSql(fields: readonly string[]): string {
+  const columns = fields.map((name) => `${recordColumnExpression(name)} AS ${quoteIdent(name)}`);
+  return `SELECT ${columns.join(', ')}, c.id::text AS position_id FROM cdrs c
+  WHERE c.id = ANY($1::uuid[]) AND c.account_id = ANY($2::text[]) ORDER BY c.start_time, c.id`;
+}
+
+/** A column for JSON: timestamps as the CSV writes them, everything else as its exact text, unescaped. */
+function recordColumnExpression(name: string): string {
+  const column = COLUMN_BY_NAME.get(name);
+  if (!column) throw new Error(`unknown column ${name}`);
+  return column.timestamp ? columnExpression(name) : `c.${quoteIdent(name)}::text`;
 }

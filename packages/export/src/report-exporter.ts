@@ -5,7 +5,7 @@ import { addDecimals, type ReportFile, type ReportRequest, type ReportSummary } 
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
 import { CsvRecordCounter } from './csv-record-counter';
-import { exportCopySql, summarySql, type TimeRange } from './export-query';
+import { exportCopySql, summarySql, usageCopySql, type TimeRange } from './export-query';
 import { createCompressor, reportFileNaming } from './report-file';
 import { DEFAULT_SEGMENT_MS, timeSegments } from './time-segments';
 
@@ -72,7 +72,10 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
   const header = job.part?.header ?? true;
   const headerRows = header ? 1 : 0;
   const key = job.part?.key ?? naming.key;
-  const segments = reportSegments(range, deps.segmentMs ?? DEFAULT_SEGMENT_MS);
+  // A usage report groups over the whole range at once; records stream one day at a time.
+  const usage = request.type === 'usage';
+  if (usage && job.part) throw new Error('usage reports are not exported in parts');
+  const segments = usage ? [range] : reportSegments(range, deps.segmentMs ?? DEFAULT_SEGMENT_MS);
   const totalMs = range.to.getTime() - range.from.getTime();
   const intervalMs = deps.progressIntervalMs ?? 1_000;
   const progressRows = deps.progressRows ?? 50_000;
@@ -109,7 +112,8 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     let lastReport = Date.now();
     let rowsAtLastReport = 0;
     for (const [index, segment] of segments.entries()) {
-      const copy = client.query(copyTo(exportCopySql(request, job.accountIds, segment, literal, header && index === 0))) as Readable & {
+      const sql = usage ? usageCopySql(request, job.accountIds, segment, literal) : exportCopySql(request, job.accountIds, segment, literal, header && index === 0);
+      const copy = client.query(copyTo(sql)) as Readable & {
         rowCount: number;
       };
       clientBroken = true;
@@ -136,7 +140,8 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     const summary = await summaryRead;
     await client.query('COMMIT');
 
-    if (rows !== summary.records || counter.records - headerRows !== rows) {
+    // A usage report's rows are groups; its summary still covers the records they were computed from.
+    if ((!usage && rows !== summary.records) || counter.records - headerRows !== rows) {
       throw new ExportIntegrityError(
         `rows written (${rows}), CSV records counted (${counter.records - headerRows}) and summary (${summary.records}) disagree`,
       );

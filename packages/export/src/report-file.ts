@@ -22,7 +22,7 @@ function dayIn(instant: string, timeZone: string): string {
 }
 
 export function reportFileNaming(reportId: string, request: ReportRequest): ReportFileNaming {
-  const base = `${request.product}_${reportId}`;
+  const base = request.type === 'usage' ? `usage_${request.product}_${reportId}` : `${request.product}_${reportId}`;
   if (request.compression === 'zip') {
     const name = `${base}.zip`;
     return {
@@ -30,7 +30,7 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
       key: `reports/${request.account_id}/${reportId}/${name}`,
       contentType: 'application/zip',
       // The day the report starts on, in the report's own time zone (a Paris March report is dated 0301).
-      entryName: `report_${request.product}_${request.account_id}_${dayIn(request.date_start, request.timezone)}.csv`,
+      entryName: `${request.type === 'usage' ? 'usage' : 'report'}_${request.product}_${request.account_id}_${dayIn(request.date_start, request.timezone)}.csv`,
     };
   }
   const name = `${base}.csv.gz`;

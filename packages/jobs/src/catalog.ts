@@ -18,6 +18,8 @@ export const QUEUES = {
   reportAssembly: 'report-assembly',
   /** Maintenance jobs run by the worker on schedules: CDR retention, the report sweeper. */
   maintenance: 'maintenance',
+  /** One job scheduler per scheduled export (its cron and time zone); each run creates that period's report. */
+  schedules: 'schedules',
   /** One job per callback delivery, taken by the notifier. */
   callbacks: 'callbacks',
 } as const;
@@ -65,6 +67,11 @@ export const JOBS = {
       removeOnFail: { age: 7 * 86_400 },
     },
   },
+  'run-schedule': {
+    queue: QUEUES.schedules,
+    // Fired by the schedule's job scheduler (`schedule:{id}`); creating the period's report is idempotent.
+    options: { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: { age: 7 * 86_400, count: 10_000 }, removeOnFail: { age: 30 * 86_400 } },
+  },
   'deliver-callback': {
     queue: QUEUES.callbacks,
     // attempts come from CALLBACK_RETRY_SCHEDULE at enqueue time; the delays from the notifier's backoff strategy.
@@ -82,6 +89,15 @@ export const JOBS = {
     /** Every minute: deletes files past expires_at, recovers reports whose job was lost. */
     schedule: { every: 60_000 } as JobSchedule,
   },
+  'schedule-catch-up': {
+    queue: QUEUES.maintenance,
+    options: { attempts: 1, removeOnComplete: 100, removeOnFail: 500 },
+    /**
+     * Every minute: creates the report of any period whose run was missed (BullMQ never back-fills runs
+     * that fell while the cluster was down) and restores job schedulers Redis lost.
+     */
+    schedule: { every: 60_000 } as JobSchedule,
+  },
 } as const satisfies Record<string, { queue: QueueName; options: JobsOptions; schedule?: JobSchedule }>;
 
 export type JobName = keyof typeof JOBS;
@@ -93,6 +109,8 @@ export interface JobPayloads {
   'export-segment': { reportId: string; index: number; count: number; from: string; to: string; fromText?: string; toText?: string };
   'assemble-report': { reportId: string; count: number };
   'deliver-callback': { eventId: string };
+  'run-schedule': { scheduleId: string };
+  'schedule-catch-up': Record<string, never>;
   'cdr-retention': Record<string, never>;
   'report-sweeper': Record<string, never>;
 }
@@ -141,4 +159,10 @@ export function parseAssembleReportPayload(data: unknown): JobPayloads['assemble
   return d && typeof d.reportId === 'string' && UUID.test(d.reportId) && Number.isInteger(d.count) && d.count! > 0
     ? { reportId: d.reportId, count: d.count! }
     : undefined;
+}
+
+/** Checks a run-schedule payload at runtime; undefined for one no retry can fix. */
+export function parseRunSchedulePayload(data: unknown): JobPayloads['run-schedule'] | undefined {
+  const scheduleId = (data as { scheduleId?: unknown } | null)?.scheduleId;
+  return typeof scheduleId === 'string' && UUID.test(scheduleId) ? { scheduleId } : undefined;
 }

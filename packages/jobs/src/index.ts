@@ -6,6 +6,7 @@ export {
   parseExportSegmentPayload,
   parseAssembleReportPayload,
   parseDeliverCallbackPayload,
+  parseRunSchedulePayload,
   type QueueName,
   type JobName,
   type JobPayloads,
@@ -16,3 +17,4 @@ export { upsertSchedules } from './schedules';
 export { ReportQueue, type ReportLane } from './report-queue';
 export { fanOutReport, splitRange, type SegmentRange } from './report-flow';
 export { CallbackQueue, publishCallbackEvent, type CallbackOutboxStore } from './callback-queue';
+export { ScheduleQueue, jobSchedulerId } from './schedule-queue';

@@ -17,9 +17,10 @@ export interface ReportStorage {
 
 /**
  * The report bucket from the configuration: S3_ENDPOINT, or the embedded server on EMBEDDED_S3_PORT when it is
- * unset. The bucket is created if missing and given its lifecycle rules.
+ * unset. The bucket is created if missing and given its lifecycle rules, unless `ensure` is false (a CLI
+ * command that only presigns or deletes, and must work while the S3 server is down).
  */
-export async function openReportStorage(config: Config, logger: Logger): Promise<ReportStorage> {
+export async function openReportStorage(config: Config, logger: Logger, options: { ensure?: boolean } = {}): Promise<ReportStorage> {
   const embedded = config.s3Endpoint === undefined;
   const endpoint = config.s3Endpoint ?? `http://127.0.0.1:${config.embeddedS3Port}`;
   const credentials =
@@ -32,7 +33,7 @@ export async function openReportStorage(config: Config, logger: Logger): Promise
   const linkClient = config.s3PublicEndpoint
     ? createS3Client({ endpoint: config.s3PublicEndpoint, region: config.s3Region, credentials })
     : client;
-  await ensureBucket(client, config.s3Bucket, logger);
+  if (options.ensure !== false) await ensureBucket(client, config.s3Bucket, logger);
   const store = new S3ObjectStore({ client, bucket: config.s3Bucket });
   return {
     store,

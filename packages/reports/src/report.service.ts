@@ -62,9 +62,15 @@ export class ReportService {
 
   /**
    * Validates, authorizes, records and enqueues a report. With an idempotency key, the same key and body
-   * within 24 h return the first report (`created: false`).
+   * within 24 h return the first report (`created: false`); so does a schedule's run for a period that
+   * already has its report.
    */
-  async create(principal: string, body: unknown, idempotencyKey?: string): Promise<{ report: ReportRecord; created: boolean }> {
+  async create(
+    principal: string,
+    body: unknown,
+    idempotencyKey?: string,
+    schedule?: { id: string; periodStart: string },
+  ): Promise<{ report: ReportRecord; created: boolean }> {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       throw new ValidationError([{ name: 'Idempotency-Key', reason: 'must be 1-255 visible ASCII characters' }]);
     }
@@ -87,6 +93,7 @@ export class ReportService {
       requestedBy: principal,
       request,
       idempotency: idempotencyKey === undefined ? undefined : { key: idempotencyKey, requestHash: hashBody(body) },
+      schedule,
     });
     if (result.created) {
       try {

@@ -50,7 +50,7 @@ export interface ReportCluster {
   account(id: string, parentId?: string): Promise<string>;
   /** Loads records into the CDR store through the importer. */
   load(records: CdrRecord[]): Promise<void>;
-  request(method: 'GET' | 'POST' | 'DELETE', url: string, key: string, body?: unknown, headers?: Record<string, string>): Promise<{
+  request(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', url: string, key: string, body?: unknown, headers?: Record<string, string>): Promise<{
     status: number;
     headers: Record<string, string | string[] | undefined>;
     body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- a JSON response of any shape

@@ -59,7 +59,7 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     const pending = await deps.reports.find(reportId);
     if (pending?.status === 'PENDING') {
       const estimatedRows = await deps.triage.estimateRows(pending.request, await accountIdsOf(deps, pending.request));
-      if (estimatedRows > deps.triage.fanOutRows && pending.request.compression === 'gzip') {
+      if (estimatedRows > deps.triage.fanOutRows && pending.request.compression === 'gzip' && pending.request.type !== 'usage') {
         // Segments any worker can take, joined into one file at the end.
         const segments = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(estimatedRows / deps.triage.segmentRows)));
         if (!(await deps.reports.startProcessing(reportId))) return { outcome: 'skipped' };
