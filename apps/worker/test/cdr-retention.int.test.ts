@@ -30,9 +30,10 @@ describe('worker: scheduled CDR retention', () => {
     const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
     const schedulers = await queue.getJobSchedulers();
     await queue.close();
-    expect(schedulers.map((s) => s.key).sort()).toEqual(['cdr-retention', 'report-sweeper']);
+    expect(schedulers.map((s) => s.key).sort()).toEqual(['cdr-retention', 'report-sweeper', 'schedule-catch-up']);
     expect(schedulers.find((s) => s.key === 'cdr-retention')).toMatchObject({ pattern: JOBS['cdr-retention'].schedule.pattern, tz: 'UTC' });
     expect(schedulers.find((s) => s.key === 'report-sweeper')).toMatchObject({ every: 60_000 });
+    expect(schedulers.find((s) => s.key === 'schedule-catch-up')).toMatchObject({ every: 60_000 });
   });
 
   it('drops the partitions past CDR_RETENTION when the job runs', async () => {
