@@ -7,8 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import autocannon from 'autocannon';
 import { AccountsRepository } from '@cdr-reports/db';
-import { AppProcess, startTestServices, waitFor } from '@cdr-reports/testing';
-import { freePort } from './measure';
+import { AppProcess, freePort, startTestServices, waitFor } from '@cdr-reports/testing';
 import type { Figure } from './report';
 
 const BODY = JSON.stringify({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-04-01T00:00:00Z' });

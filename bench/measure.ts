@@ -1,8 +1,6 @@
 /** What the benchmarks measure around the apps: a process group's peak memory, a shell pipeline's wall time. */
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 /**
  * The highest peak RSS (VmHWM, in bytes) among the live processes of a process group: an app started by
@@ -40,13 +38,4 @@ export function timeShell(command: string, env: Record<string, string> = {}, cwd
       code === 0 ? resolve({ ms: performance.now() - started, stdout }) : reject(new Error(`${command.slice(0, 200)} exited with ${code}: ${stderr.slice(-2000)}`)),
     );
   });
-}
-
-/** A TCP port free on 127.0.0.1 right now (for an app process to listen on). */
-export async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  return port;
 }

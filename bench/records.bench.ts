@@ -7,8 +7,7 @@
  */
 import { ensurePartitions } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
-import { AppProcess, startTestServices } from '@cdr-reports/testing';
-import { freePort } from './measure';
+import { AppProcess, freePort, startTestServices } from '@cdr-reports/testing';
 import type { Figure } from './report';
 
 const DAY = 86_400_000;

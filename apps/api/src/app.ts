@@ -2,7 +2,10 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
 import type { CallbackService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
+import type { Queue } from 'bullmq';
+import type { Metrics, ReadinessReport } from '@cdr-reports/observability';
 import { authenticate } from './plugins/authenticate';
+import { adminRoutes } from './routes/admin.routes';
 import { sendProblem } from './problem';
 import { accountsRoutes } from './routes/accounts.routes';
 import { healthRoutes } from './routes/health.routes';
@@ -20,6 +23,11 @@ export interface ApiDependencies {
   callbacks: CallbackService;
   records: RecordsService;
   schedules: ScheduleService;
+  metrics: Metrics;
+  /** PostgreSQL, Redis and S3 reachable (GET /readyz). */
+  readiness: () => Promise<ReadinessReport>;
+  /** The queue dashboard at /admin/queues: its queues and the token that opens it (none: no dashboard). */
+  admin?: { token: string; queues: Queue[] };
 }
 
 /** Builds the HTTP API without listening, so tests can drive it with inject() or a real socket. */
@@ -32,6 +40,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     disableRequestLogging: true,
   });
   app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
     request.log.info(
       { method: request.method, url: request.routeOptions.url ?? request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
@@ -45,7 +55,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     sendProblem(reply, request, Object.assign(new Error(`no route for ${request.method} ${request.url}`), { statusCode: 404 })),
   );
 
-  await app.register(healthRoutes);
+  await app.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
+  if (deps.admin) await app.register(adminRoutes, deps.admin);
   await app.register(async (v1) => {
     v1.decorateRequest('principal', null as never);
     v1.addHook('preHandler', authenticate(deps.keys));

@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
 import { ApiKeysRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { createProducerConnection } from '@cdr-reports/jobs';
+import { Queue } from 'bullmq';
+import { QUEUES, createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
+import { Metrics, checkReadiness } from '@cdr-reports/observability';
 import { openReportStorage } from '@cdr-reports/object-store';
 import { createReportServices } from '@cdr-reports/reports';
 import { buildApi } from './app';
@@ -23,7 +25,17 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
   const storage = await openReportStorage(config, logger);
   const redis = createProducerConnection(config.redisUrl);
   const services = await createReportServices({ config, pool, redis, storage, logger });
+  // The dashboard's own queue handles: every queue of the system, under the configured prefix.
+  const adminQueues = config.adminToken ? Object.values(QUEUES).map((name) => new Queue(name, { connection: redis, prefix: config.queuePrefix })) : [];
   const app = await buildApi({
+    metrics: new Metrics('api'),
+    readiness: () =>
+      checkReadiness({
+        postgres: async () => void (await pool.query('SELECT 1')),
+        redis: async () => void (await redis.ping()),
+        s3: async () => void (await storage.store.head('readiness-probe')),
+      }),
+    ...(config.adminToken && { admin: { token: config.adminToken, queues: adminQueues } }),
     logger,
     accounts: services.accounts,
     keys: new ApiKeysRepository(pool),
@@ -36,6 +48,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
     app,
     async close() {
       await app.close();
+      for (const queue of adminQueues) await queue.close();
       await services.close();
       redis.disconnect();
       storage.close();

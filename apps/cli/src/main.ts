@@ -5,6 +5,7 @@ import { cdrCommand } from './commands/cdr.command';
 import type { Command } from './commands/command';
 import { keysCommand } from './commands/keys.command';
 import { migrateCommand } from './commands/migrate.command';
+import { reportCommand } from './commands/report.command';
 import { schedulesCommand } from './commands/schedules.command';
 import { startCommand } from './commands/start.command';
 import { CliContext, UsageError } from './context';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCommand,
   cdr: cdrCommand,
   schedules: schedulesCommand,
+  report: reportCommand,
   start: startCommand,
 };
 

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
 import { CallbacksRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
+import { Metrics, checkReadiness, jobFlowCheck, startOpsServer } from '@cdr-reports/observability';
 import { openReportStorage } from '@cdr-reports/object-store';
 import { AddressPolicy, HostLimiter, createGuardedAgent, retryDelay } from '@cdr-reports/webhooks';
 import { startCallbackRelay } from './callback-relay';
@@ -68,11 +69,39 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
   });
   await worker.waitUntilReady();
   const relay = startCallbackRelay({ callbacks, queue, logger });
+
+  // Metrics (attempts by outcome, delivery durations) and /readyz: PostgreSQL and Redis answer, deliveries flow.
+  const metrics = new Metrics('notifier');
+  worker.on('completed', (job, result: { outcome?: string } | undefined) => {
+    metrics.callbackAttempts.inc({ outcome: result?.outcome ?? 'delivered' });
+    if (job.processedOn) metrics.jobDuration.observe({ queue: QUEUES.callbacks, job: job.name, outcome: 'completed' }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+  });
+  worker.on('failed', (job) => {
+    metrics.callbackAttempts.inc({ outcome: 'failed' });
+    if (job?.processedOn) metrics.jobDuration.observe({ queue: QUEUES.callbacks, job: job.name, outcome: 'failed' }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+  });
+  const callbackQueue = new Queue(QUEUES.callbacks, { connection, prefix: config.queuePrefix });
+  callbackQueue.on('error', () => undefined);
+  metrics.collectJobCounts(async () => ({ [QUEUES.callbacks]: await callbackQueue.getJobCounts() }));
+  const flowing = jobFlowCheck({ worker, queue: callbackQueue });
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    metrics,
+    readiness: () =>
+      checkReadiness({
+        postgres: async () => void (await pool.query('SELECT 1')),
+        redis: async () => void (await connection.ping()),
+        [`jobs:${QUEUES.callbacks}`]: flowing,
+      }),
+  });
+  logger.info({ port: ops.port }, 'metrics and health on /metrics, /healthz, /readyz');
   logger.info({ queue: QUEUES.callbacks, prefix: config.queuePrefix, concurrency: config.callbackConcurrency }, 'notifier started');
 
   return async () => {
     await relay.stop();
     await worker.close();
+    await ops.close();
+    await callbackQueue.close();
     await queue.close();
     await connection.quit();
     await dispatcher.close();

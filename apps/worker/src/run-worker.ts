@@ -1,7 +1,8 @@
-import { FlowProducer, UnrecoverableError, Worker } from 'bullmq';
+import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, fanOutReport, isJobName, parseRunSchedulePayload } from '@cdr-reports/jobs';
+import { Metrics, checkReadiness, jobFlowCheck, startOpsServer } from '@cdr-reports/observability';
 import { createReportServices } from '@cdr-reports/reports';
 import type { ReportRequest } from '@cdr-reports/domain';
 import { estimateReportRows } from '@cdr-reports/export';
@@ -121,7 +122,27 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     },
     { connection, prefix: config.queuePrefix, concurrency: 1 },
   );
-  for (const worker of [...reportWorkers, schedules, maintenance]) {
+  // Metrics, and /readyz: PostgreSQL, Redis and S3 answer, and jobs flow on every report queue.
+  const metrics = new Metrics('worker');
+  const observed = [...reportWorkers, schedules, maintenance];
+  for (const worker of observed) observeJobs(metrics, worker);
+  const queues = Object.fromEntries(observed.map((worker) => [worker.name, new Queue(worker.name, { connection, prefix: config.queuePrefix })]));
+  for (const queue of Object.values(queues)) queue.on('error', () => undefined);
+  metrics.collectJobCounts(async () => Object.fromEntries(await Promise.all(Object.entries(queues).map(async ([name, queue]) => [name, await queue.getJobCounts()] as const))));
+  const flowChecks = Object.fromEntries(reportWorkers.map((worker) => [`jobs:${worker.name}`, jobFlowCheck({ worker, queue: queues[worker.name]! })]));
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    metrics,
+    readiness: () =>
+      checkReadiness({
+        postgres: async () => void (await pool.query('SELECT 1')),
+        redis: async () => void (await connection.ping()),
+        s3: async () => void (await storage.store.head('readiness-probe')),
+        ...flowChecks,
+      }),
+  });
+
+  for (const worker of observed) {
     worker.on('failed', (job, error) => logger.warn({ job_id: job?.id, job: job?.name, err: error }, 'job failed'));
     worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
     await worker.waitUntilReady();
@@ -134,6 +155,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     },
     'worker started',
   );
+  logger.info({ port: ops.port }, 'metrics and health on /metrics, /healthz, /readyz');
 
   return async () => {
     // No new jobs from now; running reports may finish until shortly before the shutdown deadline, when
@@ -153,6 +175,8 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
       release.abort();
       await closing;
     }
+    await ops.close();
+    for (const queue of Object.values(queues)) await queue.close();
     await reportQueue.close();
     await services.close();
     await flows.close();
@@ -166,3 +190,27 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
 
 /** How long before the shutdown deadline running reports are handed back: enough to abort and re-queue them. */
 const RELEASE_MARGIN_MS = 3_000;
+
+/** Job durations by queue, job and outcome; rows and bytes of what the job stored; sweeper deletions. */
+function observeJobs(metrics: Metrics, worker: Worker): void {
+  const record = (job: Job | undefined, outcome: 'completed' | 'failed') => {
+    if (!job?.processedOn) return;
+    metrics.jobDuration.observe({ queue: worker.name, job: job.name, outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+  };
+  worker.on('completed', (job, result: unknown) => {
+    record(job, 'completed');
+    const value = result as { outcome?: string; items?: number; bytes?: number; seconds?: number; part?: { items: number; size: number }; filesDeleted?: number } | undefined;
+    // A report written by one job (an assembled one was counted segment by segment).
+    if (value?.outcome === 'success' && value.items !== undefined && value.bytes !== undefined) {
+      metrics.rowsExported.inc({ kind: 'report' }, value.items);
+      metrics.bytesExported.inc({ kind: 'report' }, value.bytes);
+      if (value.seconds) metrics.exportRowsPerSecond.set(value.items / value.seconds);
+    }
+    if (value?.part) {
+      metrics.rowsExported.inc({ kind: 'segment' }, value.part.items);
+      metrics.bytesExported.inc({ kind: 'segment' }, value.part.size);
+    }
+    if (value?.filesDeleted) metrics.sweeperDeletions.inc(value.filesDeleted);
+  });
+  worker.on('failed', (job) => record(job, 'failed'));
+}

@@ -13,6 +13,10 @@ export interface Config {
   queuePrefix: string;
   /** HTTP port of the API. */
   port: number;
+  /** Port of the worker's and the notifier's /metrics, /healthz and /readyz (the API serves them on PORT); 0 picks a free one. */
+  metricsPort: number;
+  /** Bearer token (or Basic password) of the queue dashboard at /admin/queues; unset turns the dashboard off. */
+  adminToken: string | undefined;
   /** S3 endpoint; unset means the embedded S3-compatible server is started and used. */
   s3Endpoint: string | undefined;
   s3Bucket: string;
@@ -186,6 +190,9 @@ export function parseConfig(env: Environment): Config {
   const queuePrefix = read('QUEUE_PREFIX', 'cdr-reports');
   if (queuePrefix.includes(' ')) problems.push(`QUEUE_PREFIX: must not contain spaces, got "${queuePrefix}"`);
 
+  const adminToken = optional('ADMIN_TOKEN');
+  if (adminToken !== undefined && adminToken.length < 16) problems.push('ADMIN_TOKEN: must be at least 16 characters (a long random string)');
+
   const s3Bucket = read('S3_BUCKET', 'cdr-reports');
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3Bucket)) {
     problems.push(`S3_BUCKET: "${s3Bucket}" is not a valid bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
@@ -196,6 +203,8 @@ export function parseConfig(env: Environment): Config {
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     queuePrefix,
     port: port('PORT', 8080),
+    metricsPort: read('METRICS_PORT', '9464') === '0' ? 0 : port('METRICS_PORT', 9464),
+    adminToken,
     s3Endpoint,
     s3Bucket,
     s3Region: read('S3_REGION', 'us-east-1'),

@@ -40,6 +40,8 @@ export async function startTestServices(options: TestServicesOptions = {}): Prom
     S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
     S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
     LOG_LEVEL: 'silent',
+    // Every app of every test on a free port of its own (it logs which).
+    METRICS_PORT: '0',
     ...overrides,
   });
   return {

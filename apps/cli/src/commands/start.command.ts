@@ -70,7 +70,10 @@ async function startAll(ctx: CliContext): Promise<number> {
   let stopping = false;
   const spawnApp = (name: string) => {
     const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
+    // The worker and the notifier serve /metrics on ports of their own: METRICS_PORT and the next one.
+    const env = name === 'notifier' && ctx.config.metricsPort !== 0 ? { ...process.env, METRICS_PORT: String(ctx.config.metricsPort + 1) } : process.env;
     const child = spawn(process.execPath, [...process.execArgv, ...flags, CLI_MAIN, 'start', name], {
+      env,
       stdio: 'inherit',
     });
     children.set(name, child);

@@ -34,7 +34,8 @@ export interface GenerateReportDependencies {
   };
 }
 
-export type GenerateReportResult = { outcome: 'success'; items: number } | { outcome: 'skipped' | 'aborted' | 'moved-to-large-lane' | 'fanned-out'; status?: string; estimatedRows?: number };
+/** `bytes` and `seconds` when this job wrote the file itself (not when it assembled a fanned-out report's parts). */
+export type GenerateReportResult = { outcome: 'success'; items: number; bytes?: number; seconds?: number } | { outcome: 'skipped' | 'aborted' | 'moved-to-large-lane' | 'fanned-out'; status?: string; estimatedRows?: number };
 
 /** The most segments one report is split into. */
 const MAX_SEGMENTS = 64;
@@ -115,7 +116,7 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     await publishCallbackEvent(completed.eventId, deps.callbacks.queue, deps.callbacks.store, log);
     const seconds = (Date.now() - started) / 1000;
     log.info({ items: result.itemsCount, bytes: result.file.size_bytes, seconds, rows_per_second: Math.round(result.itemsCount / seconds) }, 'report finished');
-    return { outcome: 'success', items: result.itemsCount };
+    return { outcome: 'success', items: result.itemsCount, bytes: result.file.size_bytes, seconds };
   } catch (error) {
     if (controller.signal.reason instanceof ReleasedError) return handBack(job, token, log, 'report');
     if (controller.signal.aborted) {

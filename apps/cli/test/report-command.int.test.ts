@@ -1,0 +1,81 @@
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { cdrFactory, startReportCluster, yesterdayAtUtc, minutesAfter, type ReportCluster } from '@cdr-reports/testing';
+import { reportCommand } from '../src/commands/report.command';
+
+/** cli report create --wait | list | show | cancel | download, as a client of a real API on a real socket. */
+describe('cli report', () => {
+  let cluster: ReportCluster;
+  let key: string;
+  let apiUrl: string;
+  let dir: string;
+  const windowStart = yesterdayAtUtc(8);
+  const range = ['--date-start', new Date(windowStart).toISOString(), '--date-end', new Date(windowStart + 3_600_000).toISOString()];
+
+  beforeAll(async () => {
+    cluster = await startReportCluster();
+    key = await cluster.account('acme');
+    const records = cdrFactory({ idGroup: 'c11a', startTime: minutesAfter(windowStart), endAfterMs: 4_500 });
+    await cluster.load(Array.from({ length: 40 }, () => records()));
+    apiUrl = await cluster.api.app.listen({ port: 0, host: '127.0.0.1' });
+    dir = await mkdtemp(path.join(tmpdir(), 'cdr-cli-report-'));
+  }, 60_000);
+
+  afterAll(async () => {
+    await cluster?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the command; resolves with its exit code, standard output and standard error (the progress bars). */
+  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) =>
+      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+        return true;
+      });
+    const out = capture(process.stdout, (text) => (stdout += text));
+    const err = capture(process.stderr, (text) => (stderr += text));
+    try {
+      const code = await reportCommand.run([...argv, '--api-url', apiUrl, '--api-key', key]);
+      return { code, stdout, stderr };
+    } finally {
+      out.mockRestore();
+      err.mockRestore();
+    }
+  }
+
+  it('creates a report, waits with a progress bar and ends with the summary', async () => {
+    const created = await run(['create', '--product', 'SMS', ...range, '--wait', '--json']);
+    expect(created.code).toBe(0);
+    const report = JSON.parse(created.stdout);
+    expect(report).toMatchObject({ request_status: 'SUCCESS', items_count: 40, summary: { records: 40 } });
+    expect(created.stderr).toMatch(/100% \| 40 rows/);
+
+    const shown = await run(['show', report.request_id]);
+    expect(shown.stdout).toMatch(/^ID\s+STATUS\s+PRODUCT/);
+    expect(shown.stdout).toContain(`${report.request_id}  SUCCESS`);
+    expect(shown.stdout).toMatch(/summary: 40 records/);
+    const listed = await run(['list', '--json']);
+    expect(JSON.parse(listed.stdout).map((r: { request_id: string }) => r.request_id)).toContain(report.request_id);
+
+    const out = path.join(dir, 'sms.csv.gz');
+    const downloaded = await run(['download', report.request_id, '--out', out]);
+    expect(downloaded.stdout).toContain(`saved ${out} (${report.file.size_bytes} bytes, as the report says)`);
+    expect((await stat(out)).size).toBe(report.file.size_bytes);
+    expect(gunzipSync(await readFile(out)).toString('utf8').trimEnd().split('\n')).toHaveLength(41);
+
+    const cancelled = await run(['cancel', report.request_id, '--json']);
+    expect(JSON.parse(cancelled.stdout).request_status).toBe('EXPIRED');
+    await expect(run(['download', report.request_id])).rejects.toMatchObject({ name: 'ConflictError' });
+  }, 60_000);
+
+  it('reports what the API refused, by field', async () => {
+    await expect(run(['create', '--product', 'FAX', ...range])).rejects.toMatchObject({ name: 'ValidationError', invalidParams: [expect.objectContaining({ name: 'product' })] });
+    await expect(run(['show', '00000000-0000-4000-8000-000000000000'])).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(reportCommand.run(['list', '--api-url', apiUrl, '--api-key', 'not-a-key'])).rejects.toThrow(/401/);
+  });
+});
