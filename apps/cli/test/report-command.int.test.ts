@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { cdrFactory, startReportCluster, yesterdayAtUtc, minutesAfter, type ReportCluster } from '@cdr-reports/testing';
+import { parseConfig } from '@cdr-reports/config';
 import { reportCommand } from '../src/commands/report.command';
+import { CliContext } from '../src/context';
 
 /** cli report create --wait | list | show | cancel | download, as a client of a real API on a real socket. */
 describe('cli report', () => {
@@ -28,6 +30,9 @@ describe('cli report', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  // The report commands use no database or Redis of their own: only the API.
+  const context = () => new CliContext(parseConfig({ LOG_LEVEL: 'silent' }));
+
   /** Runs the command; resolves with its exit code, standard output and standard error (the progress bars). */
   async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
@@ -40,7 +45,7 @@ describe('cli report', () => {
     const out = capture(process.stdout, (text) => (stdout += text));
     const err = capture(process.stderr, (text) => (stderr += text));
     try {
-      const code = await reportCommand.run([...argv, '--api-url', apiUrl, '--api-key', key]);
+      const code = await reportCommand.run([...argv, '--api-url', apiUrl, '--api-key', key], context());
       return { code, stdout, stderr };
     } finally {
       out.mockRestore();
@@ -76,6 +81,6 @@ describe('cli report', () => {
   it('reports what the API refused, by field', async () => {
     await expect(run(['create', '--product', 'FAX', ...range])).rejects.toMatchObject({ name: 'ValidationError', invalidParams: [expect.objectContaining({ name: 'product' })] });
     await expect(run(['show', '00000000-0000-4000-8000-000000000000'])).rejects.toMatchObject({ name: 'NotFoundError' });
-    await expect(reportCommand.run(['list', '--api-url', apiUrl, '--api-key', 'not-a-key'])).rejects.toThrow(/401/);
+    await expect(reportCommand.run(['list', '--api-url', apiUrl, '--api-key', 'not-a-key'], context())).rejects.toThrow(/401/);
   });
 });
