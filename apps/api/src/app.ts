@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
 import type { CallbackService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
 import type { Queue } from 'bullmq';
 import type { Metrics, ReadinessReport } from '@cdr-reports/observability';
+import { registerOpenApi } from './openapi/openapi';
 import { authenticate } from './plugins/authenticate';
 import { adminRoutes } from './routes/admin.routes';
 import { sendProblem } from './problem';
@@ -13,6 +16,8 @@ import { callbacksRoutes } from './routes/callbacks.routes';
 import { recordsRoutes } from './routes/records.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { schedulesRoutes } from './routes/schedules.routes';
+
+const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
 export interface ApiDependencies {
@@ -30,6 +35,17 @@ export interface ApiDependencies {
   admin?: { token: string; queues: Queue[] };
 }
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+const ROUTES = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route the API serves (what the OpenAPI document must describe). */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return [...(ROUTES.get(app) ?? [])];
+}
+
 /** Builds the HTTP API without listening, so tests can drive it with inject() or a real socket. */
 export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> {
   const app = Fastify({
@@ -38,7 +54,17 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     bodyLimit: 64 * 1024,
     // One access-log line per request (below), not Fastify's two.
     disableRequestLogging: true,
+    // The route schemas validate requests as they are written: every problem at once, nothing coerced,
+    // removed or defaulted (an unknown field is an error, not something to drop).
+    ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false } },
   });
+  // Responses are written as built: the response schemas document them (OpenAPI), they do not filter them.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  const routes: RegisteredRoute[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
+  ROUTES.set(app, routes);
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpDuration.observe({ method: request.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
@@ -55,11 +81,13 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     sendProblem(reply, request, Object.assign(new Error(`no route for ${request.method} ${request.url}`), { statusCode: 404 })),
   );
 
+  await registerOpenApi(app, VERSION);
   await app.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   if (deps.admin) await app.register(adminRoutes, deps.admin);
   await app.register(async (v1) => {
     v1.decorateRequest('principal', null as never);
-    v1.addHook('preHandler', authenticate(deps.keys));
+    // Before the body is parsed and validated: without a valid key a request learns nothing, not even a 400.
+    v1.addHook('onRequest', authenticate(deps.keys));
     await v1.register(accountsRoutes, { accounts: deps.accounts });
     await v1.register(reportsRoutes, { service: deps.reports });
     await v1.register(callbacksRoutes, { callbacks: deps.callbacks, accounts: deps.accounts });

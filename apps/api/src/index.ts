@@ -1,2 +1,2 @@
-export { buildApi, type ApiDependencies } from './app';
+export { buildApi, registeredRoutes, type ApiDependencies, type RegisteredRoute } from './app';
 export { createApi, runApi, type ApiInstance } from './run-api';

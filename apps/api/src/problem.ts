@@ -36,11 +36,8 @@ export function toProblem(error: unknown): Problem {
   if (error instanceof GoneError) return problem(410, 'gone', 'Gone', error.message);
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.validation) {
-    const invalid = fastifyError.validation.map((v) => ({
-      name: (v.instancePath || (v.params as { missingProperty?: string })?.missingProperty || '').replace(/^\//, '').replace(/\//g, '.') || 'body',
-      reason: v.message ?? 'invalid',
-    }));
-    return problem(400, 'validation', 'Invalid request', fastifyError.message ?? 'invalid request', { invalid_params: invalid });
+    const invalid = validationProblems(fastifyError.validation, fastifyError.validationContext);
+    return problem(400, 'validation', 'Invalid request', invalid.map((p) => `${p.name}: ${p.reason}`).join('; '), { invalid_params: invalid });
   }
   const status = fastifyError.statusCode;
   if (status !== undefined && status >= 400 && status < 500) {
@@ -63,4 +60,43 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
   else request.log.info({ problem: body.type, detail: body.detail }, 'request rejected');
   if (body.status === 401) reply.header('WWW-Authenticate', 'Bearer realm="cdr-reports"');
   return reply.code(body.status).type('application/problem+json').send(body);
+}
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
+
+/**
+ * A route schema's errors as invalid_params, in the words the domain uses: one entry per field (a list's
+ * items are its field), unknown fields by name, the allowed values of an enumeration spelled out.
+ */
+export function validationProblems(errors: readonly SchemaError[], context?: string): InvalidParam[] {
+  const byName = new Map<string, string>();
+  for (const error of errors) {
+    const path = error.instancePath.split('/').filter((part) => part !== '' && !/^\d+$/.test(part));
+    let name = path.join('.');
+    let reason = error.message ?? 'is invalid';
+    if (error.keyword === 'additionalProperties') {
+      name = [...path, String(error.params.additionalProperty)].join('.');
+      reason = 'unknown field';
+    } else if (error.keyword === 'required') {
+      name = [...path, String(error.params.missingProperty)].join('.');
+      reason = 'is required';
+    } else if (error.keyword === 'enum') {
+      reason = `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+    } else if (error.keyword === 'type') {
+      reason = `must be ${String(error.params.type).replace(',', ' or ')}`;
+    } else if (error.keyword === 'pattern' && name.startsWith('date_')) {
+      reason = 'must be an RFC 3339 timestamp with an offset, like 2026-03-01T00:00:00Z';
+    } else if (error.keyword === 'anyOf') {
+      continue;
+    }
+    if (name === '') name = context === 'querystring' ? 'query' : 'body';
+    if (name === 'body' && error.keyword === 'type') reason = 'must be a JSON object';
+    if (!byName.has(name)) byName.set(name, reason);
+  }
+  return [...byName].map(([name, reason]) => ({ name, reason }));
 }

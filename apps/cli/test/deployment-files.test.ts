@@ -84,6 +84,11 @@ describe('deployment files', () => {
     expect(compose.services.api!.ports).toContain(`${port}:${port}`);
     expect(compose.services.api!.healthcheck!.test.join(' ')).toContain(`127.0.0.1:${port}/healthz`);
     expect(compose.services.redis!.command).toEqual(['redis-server', '/usr/local/etc/redis/redis.conf']);
+    // The worker and the notifier are probed on their METRICS_PORT.
+    for (const name of ['worker', 'notifier']) {
+      const service = compose.services[name]!;
+      expect(service.healthcheck!.test.join(' ')).toContain(`127.0.0.1:${service.environment!.METRICS_PORT}/readyz`);
+    }
   });
 
   it('the Redis configuration keeps jobs: AOF on, never evicting', () => {

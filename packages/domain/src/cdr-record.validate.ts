@@ -23,7 +23,8 @@ const ACCOUNT_ID = ACCOUNT_ID_PATTERN;
 const E164 = /^\+[1-9]\d{1,14}$/;
 // GSM alphanumeric sender ids are at most 11 characters; digits-only values are short codes.
 const SENDER_ID = /^[A-Za-z0-9][A-Za-z0-9 ]{0,10}$/;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
+/** RFC 3339 with an offset (Z or ±hh:mm), seconds required, up to microseconds: what every timestamp of the API must be. */
+export const RFC3339_PATTERN = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:[Zz]|([+-])(\d{2}):(\d{2}))$/;
 const NON_NEGATIVE_INTEGER = /^\d{1,10}$/;
 const DECIMAL = /^-?\d{1,12}(?:\.\d{1,8})?$/;
 const COUNTRY = /^[A-Z]{2}$/;
@@ -165,7 +166,7 @@ function timestampProblem(name: string, value: string): InvalidParam {
   const leapSecond = /T\d{2}:\d{2}:60/i.test(value);
   if (leapSecond) return problem(name, `${shown(value)}: leap seconds are not accepted`);
   if (/\.\d{7,}/.test(value)) return problem(name, `${shown(value)}: at most 6 fractional digits (microseconds)`);
-  if (RFC3339.test(value)) return problem(name, `${shown(value)} is not a real date and time between 1970 and 9999 (UTC)`);
+  if (RFC3339_PATTERN.test(value)) return problem(name, `${shown(value)} is not a real date and time between 1970 and 9999 (UTC)`);
   return problem(name, `${shown(value)} ${TIMESTAMP_RULE}`);
 }
 

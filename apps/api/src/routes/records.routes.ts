@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { writeToString } from 'fast-csv';
 import type { QueryParams, RecordsService } from '@cdr-reports/reports';
+import { json, problems, recordsExample, recordsQuery, usageExample, usageQuery } from '../openapi/schemas';
 
 /** The URL of the same request with `changes` applied to its query string. */
 function withQuery(path: string, query: QueryParams, changes: Record<string, string>): string {
@@ -20,7 +21,17 @@ function withQuery(path: string, query: QueryParams, changes: Record<string, str
 export async function recordsRoutes(app: FastifyInstance, options: { records: RecordsService }): Promise<void> {
   const { records } = options;
 
-  app.get<{ Querystring: QueryParams }>('/v1/records', async (request) => {
+  app.get<{ Querystring: QueryParams }>(
+    '/v1/records',
+    {
+      schema: {
+        summary: 'Records right now: a page after the cursor, or up to 20 by id',
+        tags: ['records'],
+        querystring: recordsQuery,
+        response: { 200: json('A page of records (TRUNCATED while more follow), or the records found by id with ids_not_found', { type: 'object', properties: { request_status: { type: 'string', enum: ['SUCCESS', 'TRUNCATED'] }, items_count: { type: 'integer' }, records: { type: 'array' } }, required: ['request_status', 'items_count', 'records'] }, recordsExample), ...problems(400, 401, 403) },
+      },
+    },
+    async (request) => {
     const query = request.query;
     if (query.id !== undefined) {
       const found = await records.recordsById(request.principal.accountId, query);
@@ -42,9 +53,20 @@ export async function recordsRoutes(app: FastifyInstance, options: { records: Re
       cursor: page.cursor ?? null,
       _links: links,
     };
-  });
+    },
+  );
 
-  app.get<{ Querystring: QueryParams }>('/v1/usage', async (request, reply) => {
+  app.get<{ Querystring: QueryParams }>(
+    '/v1/usage',
+    {
+      schema: {
+        summary: 'Usage totals by dimension, paged (JSON, or CSV with format=csv)',
+        tags: ['records'],
+        querystring: usageQuery,
+        response: { 200: json('A page of groups', { type: 'object', properties: { data: { type: 'array' }, meta: { type: 'object' } }, required: ['data', 'meta'] }, usageExample), ...problems(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
     const page = await records.usage(request.principal.accountId, request.query);
     const meta = { page_number: page.pageNumber, page_size: page.pageSize, total_pages: page.totalPages, total_results: page.totalResults };
     if (page.format === 'csv') {
@@ -63,5 +85,6 @@ export async function recordsRoutes(app: FastifyInstance, options: { records: Re
     const links: Record<string, { href: string }> = { self: { href: request.url } };
     if (page.pageNumber < page.totalPages) links.next = { href: withQuery('/v1/usage', request.query, { 'page[number]': String(page.pageNumber + 1) }) };
     return { data: page.rows, meta, _links: links };
-  });
+    },
+  );
 }

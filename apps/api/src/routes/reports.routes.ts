@@ -1,6 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { toReportResource, type ReportRecord } from '@cdr-reports/domain';
 import type { ListReportsQuery, ReportService } from '@cdr-reports/reports';
+import { idParams, json, listReportsQuery, problems, reportExample, reportRequestSchema, reportSchema } from '../openapi/schemas';
+
+const tags = ['reports'];
 
 const selfHref = (id: string) => `/v1/reports/${id}`;
 
@@ -10,7 +13,23 @@ export async function reportsRoutes(app: FastifyInstance, options: { service: Re
   const present = async (report: ReportRecord) =>
     toReportResource(report, new Date(), { self: selfHref(report.id), download: await service.downloadLink(report) });
 
-  app.post('/v1/reports', async (request, reply) => {
+  app.post(
+    '/v1/reports',
+    {
+      schema: {
+        summary: 'Ask for a report',
+        description: 'Validated, recorded and queued: 202 with the report resource (200 with the first report for a repeated Idempotency-Key).',
+        tags,
+        headers: { type: 'object', properties: { 'idempotency-key': { type: 'string' } } },
+        body: reportRequestSchema,
+        response: {
+          202: json('Accepted: the report resource, PENDING', reportSchema, { ...reportExample, request_status: 'PENDING', items_count: null, summary: undefined, file: undefined, _links: { self: reportExample._links.self } }),
+          200: json('The report a previous request with the same Idempotency-Key created', reportSchema, reportExample),
+          ...problems(400, 401, 403, 413, 415, 422),
+        },
+      },
+    },
+    async (request, reply) => {
     const idempotencyKey = request.headers['idempotency-key'];
     const { report, created } = await service.create(
       request.principal.accountId,
@@ -21,9 +40,20 @@ export async function reportsRoutes(app: FastifyInstance, options: { service: Re
       .code(created ? 202 : 200)
       .header('Location', selfHref(report.id))
       .send(await present(report));
-  });
+    },
+  );
 
-  app.get<{ Querystring: ListReportsQuery }>('/v1/reports', async (request) => {
+  app.get<{ Querystring: ListReportsQuery }>(
+    '/v1/reports',
+    {
+      schema: {
+        summary: "List the caller's (and descendants') reports, newest first",
+        tags,
+        querystring: listReportsQuery,
+        response: { 200: json('A page of reports', { type: 'object', properties: { items: { type: 'array', items: reportSchema } } }, { items: [reportExample], _links: { self: { href: '/v1/reports' } } }), ...problems(400, 401) },
+      },
+    },
+    async (request) => {
     const { reports, nextCursor } = await service.list(request.principal.accountId, request.query);
     const links: Record<string, { href: string }> = { self: { href: request.url } };
     if (nextCursor) {
@@ -31,18 +61,41 @@ export async function reportsRoutes(app: FastifyInstance, options: { service: Re
       links.next = { href: `/v1/reports?${next.toString()}` };
     }
     return { items: await Promise.all(reports.map(present)), _links: links };
-  });
-
-  app.get<{ Params: { id: string } }>('/v1/reports/:id', async (request) =>
-    present(await service.get(request.principal.accountId, request.params.id)),
+    },
   );
 
-  app.delete<{ Params: { id: string } }>('/v1/reports/:id', async (request) =>
-    present(await service.cancel(request.principal.accountId, request.params.id)),
+  app.get<{ Params: { id: string } }>(
+    '/v1/reports/:id',
+    { schema: { summary: 'A report', tags, params: idParams, response: { 200: json('The report resource', reportSchema, reportExample), ...problems(401, 404) } } },
+    async (request) => present(await service.get(request.principal.accountId, request.params.id)),
   );
 
-  app.get<{ Params: { id: string } }>('/v1/reports/:id/download', async (request, reply) => {
+  app.delete<{ Params: { id: string } }>(
+    '/v1/reports/:id',
+    {
+      schema: {
+        summary: 'Abort a running report, or delete a finished one’s file',
+        tags,
+        params: idParams,
+        response: { 200: json('The report, ABORTED or EXPIRED', reportSchema, { ...reportExample, request_status: 'EXPIRED', _links: { self: reportExample._links.self } }), ...problems(401, 404) },
+      },
+    },
+    async (request) => present(await service.cancel(request.principal.accountId, request.params.id)),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/reports/:id/download',
+    {
+      schema: {
+        summary: 'Download the file: 302 to a presigned link',
+        tags,
+        params: idParams,
+        response: { 302: { description: 'Location: the presigned link, valid until expires_at', type: 'null' }, ...problems(401, 404, 409, 410) },
+      },
+    },
+    async (request, reply) => {
     const link = await service.requireDownloadLink(request.principal.accountId, request.params.id);
     return reply.code(302).header('Location', link).header('Cache-Control', 'no-store').send();
-  });
+    },
+  );
 }
