@@ -112,6 +112,20 @@ describe('scheduled exports', () => {
     expect(unfinished.status).toBe(400);
     expect(unfinished.body.invalid_params[0]).toMatchObject({ name: 'period_start', reason: expect.stringMatching(/has not ended yet/) });
     expect((await cluster.request('POST', `/v1/schedules/${schedule.id}/run`, keys.acme!, { period_start: '2026-02-30' })).status).toBe(400);
+
+    // After a failure (here: aborted), run-now makes a new report for the period; the old one stays a run.
+    expect((await cluster.request('DELETE', `/v1/reports/${first.body.request_id}`, keys.acme!)).body.request_status).toBe('ABORTED');
+    const rerun = await run();
+    expect(rerun.status).toBe(202);
+    expect(rerun.body.request_id).not.toBe(first.body.request_id);
+    expect(await reportsOf(schedule.id)).toEqual([
+      { id: rerun.body.request_id, period_start: '2026-03-01' },
+      { id: first.body.request_id, period_start: null },
+    ]);
+    const allRuns = await cluster.request('GET', `/v1/schedules/${schedule.id}/runs`, keys.acme!);
+    expect(allRuns.body.items.map((r: { request_id: string }) => r.request_id)).toEqual([rerun.body.request_id, first.body.request_id]);
+    // The scheduler and the catch-up never replace: only an explicit run-now does.
+    expect((await run()).body.request_id).toBe(rerun.body.request_id);
   });
 
   it('fires through the job scheduler and the worker: one report for the period, however often it fires, across a restart', async () => {

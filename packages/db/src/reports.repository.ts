@@ -93,8 +93,12 @@ export interface NewReport {
   request: ReportRequest;
   /** Idempotency-Key header and the hash of the request body it came with. */
   idempotency?: { key: string; requestHash: string };
-  /** A scheduled run: the schedule and the local start date of its period (one report per pair). */
-  schedule?: { id: string; periodStart: string };
+  /**
+   * A scheduled run: the schedule and the local start date of its period (one report per pair). With
+   * `replaceUnsuccessful`, a FAILED or ABORTED report of the period stops holding it (it stays among the
+   * schedule's reports, without a period) and a new one is made: a run-now after a failure.
+   */
+  schedule?: { id: string; periodStart: string; replaceUnsuccessful?: boolean };
 }
 
 export interface ReportListFilter {
@@ -145,6 +149,13 @@ export class ReportsRepository {
    */
   async create(input: NewReport): Promise<{ report: ReportRecord; created: boolean }> {
     if (input.schedule) {
+      if (input.schedule.replaceUnsuccessful) {
+        await this.pool.query(
+          `UPDATE reports SET period_start = NULL, updated_at = now()
+           WHERE schedule_id = $1 AND period_start = $2 AND status IN ('FAILED', 'ABORTED')`,
+          [input.schedule.id, input.schedule.periodStart],
+        );
+      }
       // The report of a schedule's period exists once: a second run (a retry, the catch-up, run-now) finds it.
       const inserted = await this.pool.query<ReportRow>(
         `INSERT INTO reports (id, account_id, requested_by, product, request, schedule_id, period_start) VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -216,7 +227,10 @@ export class ReportsRepository {
 
   /** The reports a schedule created, newest period first. */
   async bySchedule(scheduleId: string, limit: number): Promise<ReportRecord[]> {
-    const result = await this.pool.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE schedule_id = $1 ORDER BY period_start DESC LIMIT $2`, [scheduleId, limit]);
+    const result = await this.pool.query<ReportRow>(
+      `SELECT ${COLUMNS} FROM reports WHERE schedule_id = $1 ORDER BY period_start DESC NULLS LAST, receive_time DESC LIMIT $2`,
+      [scheduleId, limit],
+    );
     return result.rows.map(toRecord);
   }
 

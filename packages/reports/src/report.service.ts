@@ -69,7 +69,7 @@ export class ReportService {
     principal: string,
     body: unknown,
     idempotencyKey?: string,
-    schedule?: { id: string; periodStart: string },
+    schedule?: { id: string; periodStart: string; replaceUnsuccessful?: boolean },
   ): Promise<{ report: ReportRecord; created: boolean }> {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
       throw new ValidationError([{ name: 'Idempotency-Key', reason: 'must be 1-255 visible ASCII characters' }]);

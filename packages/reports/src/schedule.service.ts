@@ -97,7 +97,8 @@ export class ScheduleService {
 
   /**
    * Run now for the period that contains `period_start` (YYYY-MM-DD): the report of that period, created or
-   * the one that exists. A period that has not ended yet cannot be reported on whole: 400.
+   * the one that exists; a FAILED or ABORTED one is replaced by a new run (it stays among the runs). A
+   * period that has not ended yet cannot be reported on whole: 400.
    */
   async runNow(principal: string, id: string, body: unknown): Promise<{ report: ReportRecord; created: boolean }> {
     const schedule = await this.get(principal, id);
@@ -111,7 +112,7 @@ export class ScheduleService {
     if (Date.parse(bounds.dateEnd) > this.now().getTime()) {
       throw new ValidationError([{ name: 'period_start', reason: `the period ${bounds.startDate} to ${bounds.endDate} has not ended yet in ${schedule.timezone}` }]);
     }
-    return this.createRun(schedule, bounds);
+    return this.createRun(schedule, bounds, { replaceUnsuccessful: true });
   }
 
   /** The job scheduler fired for this schedule: the period of its latest run, and any missed before it. */
@@ -172,7 +173,7 @@ export class ScheduleService {
     return created;
   }
 
-  private async createRun(schedule: ScheduleRecord, bounds: PeriodBounds): Promise<{ report: ReportRecord; created: boolean }> {
+  private async createRun(schedule: ScheduleRecord, bounds: PeriodBounds, options: { replaceUnsuccessful?: boolean } = {}): Promise<{ report: ReportRecord; created: boolean }> {
     const { fields, include_message: includeMessage, ...template } = schedule.report;
     // A usage report's fields are its dimensions and metrics: not given again.
     const body = {
@@ -182,7 +183,11 @@ export class ScheduleService {
       date_end: bounds.dateEnd,
       ...(schedule.callback_url !== undefined && { callback_url: schedule.callback_url }),
     };
-    const run = await this.deps.reportService.create(schedule.accountId, body, undefined, { id: schedule.id, periodStart: bounds.startDate });
+    const run = await this.deps.reportService.create(schedule.accountId, body, undefined, {
+      id: schedule.id,
+      periodStart: bounds.startDate,
+      replaceUnsuccessful: options.replaceUnsuccessful,
+    });
     if (run.created) {
       this.deps.logger.info({ schedule_id: schedule.id, report_id: run.report.id, period_start: bounds.startDate}, 'scheduled report created');
     }
