@@ -1,6 +1,6 @@
 import pino, { type Logger, type DestinationStream } from 'pino';
 
-export type { Logger } from 'pino';
+export type { Logger, DestinationStream } from 'pino';
 
 /**
  * Paths that must never reach a log: credentials, webhook secrets, presigned links, message bodies

@@ -3,7 +3,7 @@ import { createApi, type ApiInstance } from '@cdr-reports/api';
 import { importCdrRecords } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { createLogger, type Logger } from '@cdr-reports/logging';
+import { createLogger, type DestinationStream, type Logger } from '@cdr-reports/logging';
 import { runNotifier } from '@cdr-reports/notifier';
 import { runWorker, type WorkerOptions } from '@cdr-reports/worker';
 import type { TestS3 } from './s3';
@@ -36,6 +36,8 @@ export interface ReportClusterOptions {
   redisUrl?: string;
   /** An S3 server to use instead of a fresh one (startRestartableS3, to stop and start it); closed with the cluster. */
   s3?: TestS3;
+  /** Where the API's, the worker's and the notifier's log lines go, at debug level (to read what they log). */
+  logDestination?: DestinationStream;
 }
 
 /**
@@ -73,7 +75,9 @@ export interface ReportCluster {
 export async function startReportCluster(options: ReportClusterOptions = {}): Promise<ReportCluster> {
   const services = await startTestServices({ redisUrl: options.redisUrl, s3: options.s3 });
   const config = services.config(options.env);
-  const logger = createLogger({ app: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = options.logDestination
+    ? createLogger({ app: 'test', level: 'debug', destination: options.logDestination })
+    : createLogger({ app: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const api = await createApi(config, logger);
   const accounts = new AccountsRepository(services.db.pool);
   let stopWorker: (() => Promise<void>) | undefined;
