@@ -50,6 +50,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     logger,
     abortPollMs: options.abortPollMs,
     release: release.signal,
+    accountConcurrency: config.reportAccountConcurrency,
     export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
   };
   // Two lanes with their own slots: huge reports never hold every slot, small ones never queue behind them.

@@ -53,6 +53,8 @@ export interface Config {
   reportSegmentRows: number;
   /** Segments one worker process exports at once. */
   reportSegmentConcurrency: number;
+  /** At most this many reports of one account run at once, across the cluster; the others wait PENDING. */
+  reportAccountConcurrency: number;
   /**
    * How long a job's lock lasts unless renewed (milliseconds). A killed worker's job is taken over by another
    * worker after about this long; too short a lock makes jobs stall under load.
@@ -224,6 +226,7 @@ export function parseConfig(env: Environment): Config {
     reportFanOutRows: integer('REPORT_FANOUT_ROWS', 2_000_000, 0, 1e12),
     reportSegmentRows: integer('REPORT_SEGMENT_ROWS', 1_000_000, 1, 1e12),
     reportSegmentConcurrency: integer('REPORT_SEGMENT_CONCURRENCY', 1, 1, 64),
+    reportAccountConcurrency: integer('REPORT_ACCOUNT_CONCURRENCY', 5, 1, 1000),
     jobLockMs: jobLockMs ?? 30_000,
     shutdownTimeoutMs: shutdownTimeoutMs ?? 25_000,
     callbackRetrySchedule: callbackRetrySchedule ?? [0],

@@ -267,14 +267,33 @@ export class ReportsRepository {
   }
 
   /** Moves a PENDING (or re-run PROCESSING) report to PROCESSING; undefined when it is already terminal. */
-  async startProcessing(id: string): Promise<ReportRecord | undefined> {
-    const result = await this.pool.query<ReportRow>(
-      `UPDATE reports SET status = 'PROCESSING', start_time = COALESCE(start_time, now()), attempts = attempts + 1,
+  /**
+   * Moves the report to PROCESSING (again, for a retry) and returns it; undefined when it is no longer
+   * PENDING or PROCESSING. With `accountCap`, answers 'capped' instead while that many other reports of its
+   * account are PROCESSING: the check and the change hold the account's lock, so no two workers both pass.
+   */
+  async startProcessing(id: string, accountCap?: number): Promise<ReportRecord | 'capped' | undefined> {
+    const start = `UPDATE reports SET status = 'PROCESSING', start_time = COALESCE(start_time, now()), attempts = attempts + 1,
          progress_items = 0, progress_percent = 0, updated_at = now()
-       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') RETURNING ${COLUMNS}`,
-      [id],
-    );
-    return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+       WHERE id = $1 AND status IN ('PENDING', 'PROCESSING') RETURNING ${COLUMNS}`;
+    if (accountCap === undefined) {
+      const result = await this.pool.query<ReportRow>(start, [id]);
+      return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    }
+    return withTransaction(this.pool, async (client) => {
+      const owner = await client.query<{ account_id: string }>('SELECT account_id FROM reports WHERE id = $1', [id]);
+      if (!owner.rows[0]) return undefined;
+      const accountId = owner.rows[0].account_id;
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('report-cap:' || $1))`, [accountId]);
+      // A statement of its own, after the lock: it sees what the previous holder committed.
+      const running = await client.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM reports WHERE account_id = $1 AND status = 'PROCESSING' AND id <> $2`,
+        [accountId, id],
+      );
+      if (running.rows[0]!.n >= accountCap) return 'capped' as const;
+      const result = await client.query<ReportRow>(start, [id]);
+      return result.rows[0] ? toRecord(result.rows[0]) : undefined;
+    });
   }
 
   /** Records progress; returns the current status so the worker notices an abort. */

@@ -18,6 +18,8 @@ export interface GenerateReportDependencies {
   abortPollMs?: number;
   /** Aborted when the worker must hand its running reports back (its shutdown deadline is near). */
   release?: AbortSignal;
+  /** At most this many reports of one account run at once; the others wait PENDING (REPORT_ACCOUNT_CONCURRENCY). */
+  accountConcurrency?: number;
   /**
    * For jobs of the standard lane: estimates a report's rows and, above the threshold, moves it to the large
    * lane before it starts (see run-worker). Absent for the large lane.
@@ -63,7 +65,9 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
       if (estimatedRows > deps.triage.fanOutRows && pending.request.compression === 'gzip' && pending.request.type !== 'usage') {
         // Segments any worker can take, joined into one file at the end.
         const segments = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(estimatedRows / deps.triage.segmentRows)));
-        if (!(await deps.reports.startProcessing(reportId))) return { outcome: 'skipped' };
+        const started = await deps.reports.startProcessing(reportId, deps.accountConcurrency);
+        if (started === 'capped') return waitForAccountSlot(job, token, log);
+        if (!started) return { outcome: 'skipped' };
         await deps.triage.fanOut(reportId, pending.request, segments);
         log.info({ estimated_rows: estimatedRows, segments }, 'report fanned out into segments');
         return { outcome: 'fanned-out', estimatedRows };
@@ -76,7 +80,8 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     }
   }
 
-  const report = await deps.reports.startProcessing(reportId);
+  const report = await deps.reports.startProcessing(reportId, deps.accountConcurrency);
+  if (report === 'capped') return waitForAccountSlot(job, token, log);
   if (!report) {
     log.info('report is no longer pending or processing; nothing to do');
     return { outcome: 'skipped' };
@@ -128,6 +133,19 @@ export async function processGenerateReport(deps: GenerateReportDependencies, jo
     clearInterval(poll);
     stopReleaseWatch();
   }
+}
+
+/** How long a report capped by its account's running reports waits before it asks again. */
+const ACCOUNT_SLOT_RETRY_MS = 2_000;
+
+/**
+ * The account already runs its share of reports: this one goes back to wait, still PENDING, no attempt spent,
+ * and the slot goes to whatever job comes next (another account's report is not held up behind it).
+ */
+async function waitForAccountSlot(job: Job, token: string | undefined, log: Logger): Promise<never> {
+  await job.moveToDelayed(Date.now() + ACCOUNT_SLOT_RETRY_MS, token);
+  log.debug('account has its share of reports running; this one waits');
+  throw new DelayedError();
 }
 
 /** Aborts `controller` with a ReleasedError once the worker's release signal comes; call the result when done. */
