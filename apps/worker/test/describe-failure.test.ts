@@ -9,6 +9,7 @@ describe('describeFailure', () => {
   it('names the CDR store for a database connection failure', () => {
     expect(describeFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })).code).toBe('DATABASE_UNAVAILABLE');
     expect(describeFailure(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })).code).toBe('DATABASE_UNAVAILABLE');
+    expect(describeFailure(new Error('Client has encountered a connection error and is not queryable')).code).toBe('DATABASE_UNAVAILABLE');
   });
 
   it('tells a request the database refuses from an integrity failure and any other error', () => {

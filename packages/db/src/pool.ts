@@ -43,6 +43,10 @@ export function createPool(options: PoolOptions): Pool {
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener that kills the process.
   pool.on('error', () => undefined);
+  // A checked-out client whose connection dies between two queries (a terminated backend, a failover) emits
+  // 'error' on itself, which pg-pool does not listen to while the client is lent out: unheard, that error
+  // kills the process. The next query on the client fails, and that failure is its holder's to handle.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

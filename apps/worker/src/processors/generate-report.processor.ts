@@ -220,7 +220,8 @@ export function describeFailure(error: unknown): ReportError {
   if ((error as { $metadata?: unknown }).$metadata !== undefined) {
     return { code: 'STORAGE_UNAVAILABLE', message: 'the report file could not be stored; create the report again later' };
   }
-  if (code?.startsWith('08') || code === 'ECONNREFUSED' || code === '57P01' || /Connection terminated/i.test(message)) {
+  // 'not queryable': the connection died while the client was between queries (see createPool).
+  if (code?.startsWith('08') || code === 'ECONNREFUSED' || code === '57P01' || /Connection terminated|not queryable/i.test(message)) {
     return { code: 'DATABASE_UNAVAILABLE', message: 'the CDR store could not be read; create the report again later' };
   }
   if (/S3|bucket|Upload|socket|ECONNRESET|ETIMEDOUT/i.test(`${name} ${message}`)) {
