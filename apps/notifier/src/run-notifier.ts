@@ -74,11 +74,11 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
   const metrics = new Metrics('notifier');
   worker.on('completed', (job, result: { outcome?: string } | undefined) => {
     metrics.callbackAttempts.inc({ outcome: result?.outcome ?? 'delivered' });
-    if (job.processedOn) metrics.jobDuration.observe({ queue: QUEUES.callbacks, job: job.name, outcome: 'completed' }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+    metrics.observeJob(QUEUES.callbacks, job, 'completed');
   });
   worker.on('failed', (job) => {
     metrics.callbackAttempts.inc({ outcome: 'failed' });
-    if (job?.processedOn) metrics.jobDuration.observe({ queue: QUEUES.callbacks, job: job.name, outcome: 'failed' }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+    metrics.observeJob(QUEUES.callbacks, job, 'failed');
   });
   const callbackQueue = new Queue(QUEUES.callbacks, { connection, prefix: config.queuePrefix });
   callbackQueue.on('error', () => undefined);

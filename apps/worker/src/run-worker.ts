@@ -1,4 +1,4 @@
-import { FlowProducer, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { FlowProducer, Queue, UnrecoverableError, Worker } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
 import { CallbackQueue, QUEUES, ReportQueue, createWorkerConnection, fanOutReport, isJobName, parseRunSchedulePayload } from '@cdr-reports/jobs';
@@ -194,12 +194,8 @@ const RELEASE_MARGIN_MS = 3_000;
 
 /** Job durations by queue, job and outcome; rows and bytes of what the job stored; sweeper deletions. */
 function observeJobs(metrics: Metrics, worker: Worker): void {
-  const record = (job: Job | undefined, outcome: 'completed' | 'failed') => {
-    if (!job?.processedOn) return;
-    metrics.jobDuration.observe({ queue: worker.name, job: job.name, outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
-  };
   worker.on('completed', (job, result: unknown) => {
-    record(job, 'completed');
+    metrics.observeJob(worker.name, job, 'completed');
     const value = result as { outcome?: string; items?: number; bytes?: number; seconds?: number; part?: { items: number; size: number }; filesDeleted?: number } | undefined;
     // A report written by one job (an assembled one was counted segment by segment).
     if (value?.outcome === 'success' && value.items !== undefined && value.bytes !== undefined) {
@@ -213,5 +209,5 @@ function observeJobs(metrics: Metrics, worker: Worker): void {
     }
     if (value?.filesDeleted) metrics.sweeperDeletions.inc(value.filesDeleted);
   });
-  worker.on('failed', (job) => record(job, 'failed'));
+  worker.on('failed', (job) => metrics.observeJob(worker.name, job, 'failed'));
 }

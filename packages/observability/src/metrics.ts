@@ -43,6 +43,12 @@ export class Metrics {
     this.jobs = new Gauge({ name: 'cdr_reports_jobs', help: 'Jobs by queue and state, read from Redis at scrape time', labelNames: ['queue', 'state'], registers });
   }
 
+  /** A job's time in a worker (from BullMQ's processedOn to finishedOn, or now), by queue, name and outcome. */
+  observeJob(queue: string, job: { name: string; processedOn?: number; finishedOn?: number } | undefined, outcome: 'completed' | 'failed'): void {
+    if (!job?.processedOn) return;
+    this.jobDuration.observe({ queue, job: job.name, outcome }, ((job.finishedOn ?? Date.now()) - job.processedOn) / 1000);
+  }
+
   /** Reads the job counts at each scrape (`counts` is called then; its errors leave the last values). */
   collectJobCounts(counts: () => Promise<Record<string, Record<string, number>>>): void {
     const gauge = this.jobs;
