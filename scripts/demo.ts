@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   let log: { state?: string } = {};
   for (let tries = 0; tries < 50 && log.state !== 'delivered'; tries++) {
     log = (await (await fetch(`${base}/v1/reports/${report.request_id}/callbacks`, { headers: auth })).json()) as { state?: string };
-    if (log.state !== 'delivered') await new Promise((resolve) => setTimeout(resolve, 100));
+    if (log.state !== 'delivered') await new Promise((resolve) => setTimeout(resolve, 250));
   }
   process.stdout.write(`$ curl -H "Authorization: Bearer $API_KEY" ${base}/v1/reports/${report.request_id}/callbacks\n${JSON.stringify(log, null, 2)}\n`);
 

@@ -8,6 +8,7 @@ import type { Queue } from 'bullmq';
 import type { Metrics, ReadinessReport } from '@cdr-reports/observability';
 import { registerOpenApi } from './openapi/openapi';
 import { authenticate } from './plugins/authenticate';
+import { rateLimitPlugin, type RateLimits } from './plugins/rate-limit';
 import { adminRoutes } from './routes/admin.routes';
 import { sendProblem } from './problem';
 import { accountsRoutes } from './routes/accounts.routes';
@@ -31,6 +32,8 @@ export interface ApiDependencies {
   metrics: Metrics;
   /** PostgreSQL, Redis and S3 reachable (GET /readyz). */
   readiness: () => Promise<ReadinessReport>;
+  /** Per-key request limits, counted in Redis. */
+  rateLimits: RateLimits;
   /** The queue dashboard at /admin/queues: its queues and the token that opens it (none: no dashboard). */
   admin?: { token: string; queues: Queue[] };
 }
@@ -88,6 +91,8 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     v1.decorateRequest('principal', null as never);
     // Before the body is parsed and validated: without a valid key a request learns nothing, not even a 400.
     v1.addHook('onRequest', authenticate(deps.keys));
+    // Then the key's rate limit, still before the body is read.
+    await rateLimitPlugin(v1, deps.rateLimits);
     await v1.register(accountsRoutes, { accounts: deps.accounts });
     await v1.register(reportsRoutes, { service: deps.reports });
     await v1.register(callbacksRoutes, { callbacks: deps.callbacks, accounts: deps.accounts });

@@ -47,6 +47,7 @@ export function toProblem(error: unknown): Problem {
       405: ['method-not-allowed', 'Method not allowed'],
       413: ['payload-too-large', 'Payload too large'],
       415: ['unsupported-media-type', 'Unsupported media type'],
+      429: ['rate-limited', 'Too many requests'],
     };
     const [slug, title] = slugs[status] ?? ['client-error', 'Client error'];
     return problem(status, slug, title, fastifyError.message ?? title);

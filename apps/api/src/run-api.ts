@@ -36,6 +36,12 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
         s3: async () => void (await storage.store.head('readiness-probe')),
       }),
     ...(config.adminToken && { admin: { token: config.adminToken, queues: adminQueues } }),
+    rateLimits: {
+      redis,
+      keyPrefix: `${config.queuePrefix}:rate-limit:`,
+      reportCreationsPerSecond: config.rateLimitReportCreations,
+      requestsPerSecond: config.rateLimitRequests,
+    },
     logger,
     accounts: services.accounts,
     keys: new ApiKeysRepository(pool),

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { cdrFactory, startReportCluster, yesterdayAtUtc, minutesAfter, type ReportCluster } from '@cdr-reports/testing';
 import { parseConfig } from '@cdr-reports/config';
+import { createApi } from '@cdr-reports/api';
+import { createLogger } from '@cdr-reports/logging';
 import { reportCommand } from '../src/commands/report.command';
 import { CliContext } from '../src/context';
 
@@ -34,7 +36,7 @@ describe('cli report', () => {
   const context = () => new CliContext(parseConfig({ LOG_LEVEL: 'silent' }));
 
   /** Runs the command; resolves with its exit code, standard output and standard error (the progress bars). */
-  async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  async function run(argv: string[], url = apiUrl): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
     let stderr = '';
     const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) =>
@@ -45,7 +47,7 @@ describe('cli report', () => {
     const out = capture(process.stdout, (text) => (stdout += text));
     const err = capture(process.stderr, (text) => (stderr += text));
     try {
-      const code = await reportCommand.run([...argv, '--api-url', apiUrl, '--api-key', key], context());
+      const code = await reportCommand.run([...argv, '--api-url', url, '--api-key', key], context());
       return { code, stdout, stderr };
     } finally {
       out.mockRestore();
@@ -83,4 +85,23 @@ describe('cli report', () => {
     await expect(run(['show', '00000000-0000-4000-8000-000000000000'])).rejects.toMatchObject({ name: 'NotFoundError' });
     await expect(reportCommand.run(['list', '--api-url', apiUrl, '--api-key', 'not-a-key'], context())).rejects.toThrow(/401/);
   });
+
+  it("waits out the key's rate limit (429, Retry-After) instead of failing", async () => {
+    const limited = await createApi(cluster.services.config({ RATE_LIMIT_REPORT_CREATIONS: '1' }), createLogger({ app: 'api-limited', level: 'silent' }));
+    try {
+      const url = await limited.app.listen({ port: 0, host: '127.0.0.1' });
+      const before = Date.now();
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await run(['create', '--product', 'SMS', ...range, '--json'], url));
+      expect(runs.map((r) => [r.code, JSON.parse(r.stdout).request_status])).toEqual([
+        [0, 'PENDING'],
+        [0, 'PENDING'],
+        [0, 'PENDING'],
+      ]);
+      // One a second: the second and the third each waited for the next window.
+      expect(Date.now() - before).toBeGreaterThanOrEqual(1_000);
+    } finally {
+      await limited.close();
+    }
+  }, 30_000);
 });

@@ -65,6 +65,10 @@ export interface Config {
    * or, near its end, hands them back to the queue for another worker; then it exits 0.
    */
   shutdownTimeoutMs: number;
+  /** POST /v1/reports one API key may make per second, across all API instances; 0: no limit. */
+  rateLimitReportCreations: number;
+  /** Other /v1 requests one API key may make per second, counted together; 0: no limit. */
+  rateLimitRequests: number;
   /** Delay before each callback attempt, the first one included (milliseconds); its length is the number of attempts. */
   callbackRetrySchedule: number[];
   /** One callback attempt, connect to last byte read (milliseconds). */
@@ -227,6 +231,8 @@ export function parseConfig(env: Environment): Config {
     reportSegmentRows: integer('REPORT_SEGMENT_ROWS', 1_000_000, 1, 1e12),
     reportSegmentConcurrency: integer('REPORT_SEGMENT_CONCURRENCY', 1, 1, 64),
     reportAccountConcurrency: integer('REPORT_ACCOUNT_CONCURRENCY', 5, 1, 1000),
+    rateLimitReportCreations: integer('RATE_LIMIT_REPORT_CREATIONS', 5, 0, 1_000_000),
+    rateLimitRequests: integer('RATE_LIMIT_REQUESTS', 10, 0, 1_000_000),
     jobLockMs: jobLockMs ?? 30_000,
     shutdownTimeoutMs: shutdownTimeoutMs ?? 25_000,
     callbackRetrySchedule: callbackRetrySchedule ?? [0],

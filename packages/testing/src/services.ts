@@ -40,6 +40,10 @@ export async function startTestServices(options: TestServicesOptions = {}): Prom
     S3_ACCESS_KEY_ID: EMBEDDED_S3_CREDENTIALS.accessKeyId,
     S3_SECRET_ACCESS_KEY: EMBEDDED_S3_CREDENTIALS.secretAccessKey,
     LOG_LEVEL: 'silent',
+    // Suites and benchmarks drive hundreds of requests a second with one key: limits far above that, still
+    // counted (the rate-limit suite sets its own).
+    RATE_LIMIT_REPORT_CREATIONS: '1000000',
+    RATE_LIMIT_REQUESTS: '1000000',
     // Every app of every test on a free port of its own (it logs which).
     METRICS_PORT: '0',
     ...overrides,

@@ -45,6 +45,7 @@ const PROBLEMS: Record<number, { title: string; slug: string; detail: string; de
   410: { title: 'Gone', slug: 'gone', detail: `report ${REPORT_ID} is EXPIRED: its file no longer exists`, description: 'Expired or aborted: the file is gone' },
   413: { title: 'Payload too large', slug: 'payload-too-large', detail: 'Request body is too large', description: 'The body is over 64 KiB' },
   415: { title: 'Unsupported media type', slug: 'unsupported-media-type', detail: 'Unsupported Media Type: text/plain', description: 'The body is not application/json' },
+  429: { title: 'Too many requests', slug: 'rate-limited', detail: 'this API key is over its limit of 5 requests per second for POST /v1/reports; retry in 1 second', description: 'The key is over its rate limit: wait Retry-After seconds' },
   422: { title: 'Idempotency-Key reused', slug: 'idempotency-key-reused', detail: 'this Idempotency-Key was used with a different request body in the last 24 hours', description: 'The Idempotency-Key came with another body' },
 };
 

@@ -40,6 +40,9 @@ const COMMON = {
   json: { type: 'boolean' },
 } as const;
 
+/** Times a request over the key's rate limit (429) is sent, waiting Retry-After between. */
+const RATE_LIMIT_RETRIES = 5;
+
 /** A client of the HTTP API that turns its problem documents into the CLI's errors. */
 class ApiClient {
   constructor(
@@ -48,7 +51,18 @@ class ApiClient {
   ) {}
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await fetch(new URL(path, this.baseUrl), {
+    // Over the key's rate limit nothing was done: wait as told and ask again.
+    for (let attempt = 1; ; attempt++) {
+      const response = await this.send(method, path, body);
+      const retryAfter = Number(response.headers.get('retry-after'));
+      if (response.status !== 429 || attempt === RATE_LIMIT_RETRIES || !(retryAfter >= 0)) return this.read<T>(response);
+      await response.body?.cancel();
+      await new Promise((resolve) => setTimeout(resolve, Math.min(retryAfter, 60) * 1000 + 50));
+    }
+  }
+
+  private send(method: string, path: string, body?: unknown): Promise<Response> {
+    return fetch(new URL(path, this.baseUrl), {
       method,
       headers: { authorization: `Bearer ${this.apiKey}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -56,6 +70,9 @@ class ApiClient {
     }).catch((error: unknown) => {
       throw new Error(`cannot reach the API at ${this.baseUrl}: ${(error as Error).message}`);
     });
+  }
+
+  private async read<T>(response: Response): Promise<T> {
     if (response.status === 302) return { location: response.headers.get('location') } as T;
     const text = await response.text();
     const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
