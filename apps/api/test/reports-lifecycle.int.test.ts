@@ -110,6 +110,12 @@ describe('report lifecycle', () => {
       expect(response.headers['cache-control']).toBe('no-store');
       const location = response.headers.location as string;
       expect(location).toMatch(/X-Amz-Signature=/);
+      // The link dies with the report: signed at X-Amz-Date for X-Amz-Expires seconds, it ends at expires_at
+      // (rounded up to the second).
+      const query = new URL(location).searchParams;
+      const signedAt = Date.parse(query.get('X-Amz-Date')!.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
+      const linkEnds = signedAt + Number(query.get('X-Amz-Expires')) * 1000;
+      expect(Math.abs(linkEnds - Date.parse(report.expires_at!))).toBeLessThanOrEqual(2_000);
       const fetched = await fetch(location);
       expect(fetched.status).toBe(200);
       const bytes = Buffer.from(await fetched.arrayBuffer());
