@@ -127,7 +127,7 @@ export class S3ObjectStore implements ObjectStore {
    * Server-side where S3 allows it: a multipart upload whose parts are copies of the sources (UploadPartCopy),
    * no byte passing through this process, when every source but the last has at least 5 MiB (S3's least part
    * size) and there are at most 10,000. Otherwise, or when the server does not implement UploadPartCopy
-   * (s3rver answers 501), the sources are streamed through into one upload.
+   * (some S3 clones answer 501), the sources are streamed through into one upload.
    */
   async concatenate(sources: readonly string[], key: string, options: PutStreamOptions): Promise<StoredObject> {
     const infos = await Promise.all(sources.map((source) => this.head(source)));

@@ -18,7 +18,10 @@ declare module 's3rver' {
     httpServer?: Server;
     /** Koa's middleware list; composed when the server starts. */
     middleware: S3rver.Middleware[];
-    store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
+    store: {
+      getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+      putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+    };
     run(): Promise<AddressInfo>;
     close(): Promise<void>;
   }
@@ -27,9 +30,12 @@ declare module 's3rver' {
     /** The part of a Koa context the embedded server's additions use (s3rver is a Koa application). */
     export interface Context {
       method: string;
+      /** The raw request (its body not yet read). */
+      req: import('node:http').IncomingMessage;
       /** The request path, still URL-encoded. */
       path: string;
       query: Record<string, string | string[] | undefined>;
+      headers: Record<string, string | string[] | undefined>;
       status: number;
       type: string;
       body: unknown;

@@ -1,15 +1,20 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CreateBucketCommand,
+  CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
+  type S3Client,
 } from '@aws-sdk/client-s3';
 import { createS3Client, startEmbeddedS3 } from '../src';
 
@@ -90,5 +95,89 @@ describe('startEmbeddedS3', () => {
       client.destroy();
       await server.close();
     }
+  });
+
+  describe('multipart completion, checked as S3 checks it, and UploadPartCopy (s3rver itself has neither)', () => {
+    const MIB = 1024 * 1024;
+    let server: Awaited<ReturnType<typeof startEmbeddedS3>>;
+    let client: S3Client;
+    const md5 = (bytes: Buffer) => createHash('md5').update(bytes).digest('hex');
+
+    beforeAll(async () => {
+      server = await startEmbeddedS3({ port: 0, directory: join(root, 'complete') });
+      client = createS3Client({ endpoint: server.endpoint, credentials: server.credentials });
+      await client.send(new CreateBucketCommand({ Bucket: 'parts' }));
+    });
+    afterAll(async () => {
+      client.destroy();
+      await server.close();
+    });
+
+    async function upload(key: string, parts: Buffer[]) {
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'parts', Key: key, ContentType: 'application/gzip' }));
+      const etags = [];
+      for (const [index, body] of parts.entries()) {
+        etags.push((await client.send(new UploadPartCommand({ Bucket: 'parts', Key: key, UploadId, PartNumber: index + 1, Body: body }))).ETag!);
+      }
+      return { uploadId: UploadId!, etags };
+    }
+    const complete = (key: string, uploadId: string, parts: Array<{ PartNumber: number; ETag: string }>) =>
+      client.send(new CompleteMultipartUploadCommand({ Bucket: 'parts', Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+    const read = async (key: string) => Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: 'parts', Key: key }))).Body!.transformToByteArray());
+
+    it('joins the parts in order under the multipart ETag, keeps the metadata and removes the upload', async () => {
+      const parts = [randomBytes(5 * MIB), randomBytes(5 * MIB + 7), randomBytes(1234)];
+      const { uploadId, etags } = await upload('joined.gz', parts);
+      expect(etags).toEqual(parts.map((part) => `"${md5(part)}"`));
+      const done = await complete('joined.gz', uploadId, etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })));
+
+      const expectedEtag = `"${createHash('md5').update(Buffer.concat(parts.map((part) => Buffer.from(md5(part), 'hex')))).digest('hex')}-3"`;
+      expect(done.ETag).toBe(expectedEtag);
+      expect((await read('joined.gz')).equals(Buffer.concat(parts))).toBe(true);
+      const head = await client.send(new HeadObjectCommand({ Bucket: 'parts', Key: 'joined.gz' }));
+      expect(head).toMatchObject({ ContentLength: 10 * MIB + 7 + 1234, ContentType: 'application/gzip', ETag: expectedEtag });
+      expect((await client.send(new ListMultipartUploadsCommand({ Bucket: 'parts' }))).Uploads ?? []).toEqual([]);
+    });
+
+    it('refuses what S3 refuses: a part too small, out of order, missing or with another ETag, and an unknown upload', async () => {
+      const { uploadId, etags } = await upload('refused.gz', [randomBytes(5 * MIB), Buffer.from('small middle'), Buffer.from('last')]);
+      const all = etags.map((ETag, i) => ({ PartNumber: i + 1, ETag }));
+      await expect(complete('refused.gz', uploadId, all)).rejects.toMatchObject({ name: 'EntityTooSmall' });
+      await expect(complete('refused.gz', uploadId, [all[1]!, all[0]!])).rejects.toMatchObject({ name: 'InvalidPartOrder' });
+      await expect(complete('refused.gz', uploadId, [all[0]!, { PartNumber: 4, ETag: etags[2]! }])).rejects.toMatchObject({ name: 'InvalidPart' });
+      await expect(complete('refused.gz', uploadId, [{ PartNumber: 1, ETag: etags[1]! }])).rejects.toMatchObject({ name: 'InvalidPart' });
+      await expect(complete('other.gz', uploadId, [all[0]!])).rejects.toMatchObject({ name: 'NoSuchUpload' });
+      // Nothing was stored by the refusals; the upload is still there to complete properly.
+      await expect(read('refused.gz')).rejects.toMatchObject({ name: 'NoSuchKey' });
+      await complete('refused.gz', uploadId, [all[0]!, all[2]!]);
+      expect((await read('refused.gz')).length).toBe(5 * MIB + 4);
+    });
+
+    it('copies whole objects into parts (UploadPartCopy) and joins them', async () => {
+      const sources = { 'seg/1.gz': randomBytes(5 * MIB + 1), 'seg/2 b.gz': randomBytes(999) };
+      for (const [key, body] of Object.entries(sources)) await client.send(new PutObjectCommand({ Bucket: 'parts', Key: key, Body: body }));
+      const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'parts', Key: 'copied.gz' }));
+      const parts = [];
+      for (const [index, key] of Object.keys(sources).entries()) {
+        const copied = await client.send(
+          new UploadPartCopyCommand({ Bucket: 'parts', Key: 'copied.gz', UploadId, PartNumber: index + 1, CopySource: `parts/${key.split('/').map(encodeURIComponent).join('/')}` }),
+        );
+        expect(copied.CopyPartResult?.ETag).toBe(`"${md5(Object.values(sources)[index]!)}"`);
+        parts.push({ PartNumber: index + 1, ETag: copied.CopyPartResult!.ETag! });
+      }
+      await complete('copied.gz', UploadId!, parts);
+      expect((await read('copied.gz')).equals(Buffer.concat(Object.values(sources)))).toBe(true);
+
+      await expect(
+        client.send(new UploadPartCopyCommand({ Bucket: 'parts', Key: 'copied.gz', UploadId: 'none', PartNumber: 1, CopySource: 'parts/seg/1.gz' })),
+      ).rejects.toMatchObject({ name: 'NoSuchUpload' });
+      const { UploadId: another } = await client.send(new CreateMultipartUploadCommand({ Bucket: 'parts', Key: 'x.gz' }));
+      await expect(client.send(new UploadPartCopyCommand({ Bucket: 'parts', Key: 'x.gz', UploadId: another, PartNumber: 1, CopySource: 'parts/missing' }))).rejects.toMatchObject({
+        name: 'NoSuchKey',
+      });
+      await expect(
+        client.send(new UploadPartCopyCommand({ Bucket: 'parts', Key: 'x.gz', UploadId: another, PartNumber: 1, CopySource: 'parts/seg/1.gz', CopySourceRange: 'bytes=0-9' })),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 501 } });
+    });
   });
 });
