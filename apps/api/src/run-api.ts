@@ -24,6 +24,9 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
   await migrate(pool);
   const storage = await openReportStorage(config, logger);
   const redis = createProducerConnection(config.redisUrl);
+  // Rate-limit counters on a connection of their own: every request's counter of one event-loop turn goes to
+  // Redis in one write (auto-pipelining), which the queues' connection does not do.
+  const rateLimitRedis = createProducerConnection(config.redisUrl, { enableAutoPipelining: true });
   const services = await createReportServices({ config, pool, redis, storage, logger });
   // The dashboard's own queue handles: every queue of the system, under the configured prefix.
   const adminQueues = config.adminToken ? Object.values(QUEUES).map((name) => new Queue(name, { connection: redis, prefix: config.queuePrefix })) : [];
@@ -37,7 +40,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
       }),
     ...(config.adminToken && { admin: { token: config.adminToken, queues: adminQueues } }),
     rateLimits: {
-      redis,
+      redis: rateLimitRedis,
       keyPrefix: `${config.queuePrefix}:rate-limit:`,
       reportCreationsPerSecond: config.rateLimitReportCreations,
       requestsPerSecond: config.rateLimitRequests,
@@ -57,6 +60,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
       for (const queue of adminQueues) await queue.close();
       await services.close();
       redis.disconnect();
+      rateLimitRedis.disconnect();
       storage.close();
       await pool.end();
     },

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ACCOUNT_ID_PATTERN, ConflictError, NotFoundError, ValidationError } from '@cdr-reports/domain';
+import { Batcher } from '@cdr-reports/batching';
 import type { Pool } from './pool';
 
 export interface Account {
@@ -26,6 +27,12 @@ export interface NewAccount {
 }
 
 /** The account an API key acts for, resolved on every request. */
+interface KeyLookupRow {
+  id: string;
+  account_id: string;
+  key_hash: Buffer;
+}
+
 export interface Principal {
   accountId: string;
   keyId: string;
@@ -213,14 +220,20 @@ export class ApiKeysRepository {
   async authenticate(presented: string): Promise<Principal | undefined> {
     if (!presented.startsWith(KEY_PREFIX) || presented.length > 200) return undefined;
     const hash = hashKey(presented);
-    const result = await this.pool.query<{ id: string; account_id: string; key_hash: Buffer }>({
-      // Prepared once per connection: every request runs it.
-      name: 'api-keys-authenticate',
-      text: 'SELECT id, account_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      values: [hash],
-    });
-    const row = result.rows[0];
+    const row = await this.lookups.call(hash);
     if (!row || !timingSafeEqual(row.key_hash, hash)) return undefined;
     return { accountId: row.account_id, keyId: row.id };
   }
+
+  /** Every request looks its key up: concurrent lookups share one query (see Batcher). */
+  private readonly lookups = new Batcher<Buffer, KeyLookupRow | undefined>(async (hashes) => {
+    const result = await this.pool.query<KeyLookupRow>({
+      // Prepared once per connection.
+      name: 'api-keys-authenticate',
+      text: 'SELECT id, account_id, key_hash FROM api_keys WHERE key_hash = ANY($1::bytea[]) AND revoked_at IS NULL',
+      values: [hashes],
+    });
+    const byHash = new Map(result.rows.map((row) => [row.key_hash.toString('hex'), row]));
+    return hashes.map((hash) => byHash.get(hash.toString('hex')));
+  });
 }

@@ -1,6 +1,6 @@
 import type { ReportRecord } from '@cdr-reports/domain';
 import type { Pool } from './pool';
-import { Batcher } from './batcher';
+import { Batcher } from '@cdr-reports/batching';
 import { reportFromJson } from './reports.repository';
 
 export type CallbackState = 'pending' | 'delivered' | 'failed';

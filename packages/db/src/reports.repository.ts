@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConflictError, type ReportError, type ReportFile, type ReportRecord, type ReportRequest, type ReportStatus, type ReportSummary } from '@cdr-reports/domain';
+import { Batcher } from '@cdr-reports/batching';
 import { withTransaction, type Pool } from './pool';
 
 /** The same Idempotency-Key was used with a different request body: 422. */
@@ -143,6 +144,25 @@ const COLUMNS = `id, account_id, requested_by, request, status, receive_time, st
 export class ReportsRepository {
   constructor(private readonly pool: Pool) {}
 
+  /** Reports without an idempotency key or schedule: one multi-row INSERT per batch of concurrent requests. */
+  private readonly plainInserts = new Batcher<NewReport, ReportRecord>(async (inputs) => {
+    const inserted = await this.pool.query<ReportRow>({
+      name: 'reports-create-many',
+      text: `INSERT INTO reports (id, account_id, requested_by, product, request)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[])
+         RETURNING ${COLUMNS}`,
+      values: [
+        inputs.map((input) => input.id),
+        inputs.map((input) => input.request.account_id),
+        inputs.map((input) => input.requestedBy),
+        inputs.map((input) => input.request.product),
+        inputs.map((input) => JSON.stringify(input.request)),
+      ],
+    });
+    const byId = new Map(inserted.rows.map((row) => [row.id, toRecord(row)]));
+    return inputs.map((input) => byId.get(input.id) ?? new Error(`report ${input.id} was not inserted`));
+  });
+
   /**
    * Records a new report, or returns the report an earlier request with the same Idempotency-Key made
    * (`created: false`). A key reused within 24 h with another body is an IdempotencyMismatchError.
@@ -170,13 +190,8 @@ export class ReportsRepository {
       return { report: toRecord(existing.rows[0]!), created: false };
     }
     if (!input.idempotency) {
-      // Without an idempotency key a report is one INSERT: no transaction to open and close around it.
-      const inserted = await this.pool.query<ReportRow>({
-        name: 'reports-create',
-        text: `INSERT INTO reports (id, account_id, requested_by, product, request) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
-        values: [input.id, input.request.account_id, input.requestedBy, input.request.product, input.request],
-      });
-      return { report: toRecord(inserted.rows[0]!), created: true };
+      // Without an idempotency key a report is one row of an INSERT that concurrent requests share (see Batcher).
+      return { report: await this.plainInserts.call(input), created: true };
     }
     for (let attempt = 0; ; attempt++) {
       const client = await this.pool.connect();

@@ -78,4 +78,24 @@ describe('accounts and API keys', () => {
     await expect(keys.revoke('key_missing')).rejects.toBeInstanceOf(NotFoundError);
     await expect(keys.create('missing')).rejects.toBeInstanceOf(NotFoundError);
   });
+
+  it('authenticates concurrent requests together, each with its own answer, in fewer queries than requests', async () => {
+    const live = await Promise.all(['one', 'two', 'three'].map((name) => keys.create('acme', name)));
+    const revoked = await keys.create('acme', 'revoked');
+    await keys.revoke(revoked.key.id);
+    const presented = Array.from({ length: 60 }, (_, i) =>
+      i % 5 === 3 ? revoked.apiKey : i % 5 === 4 ? `cdrk_${'x'.repeat(43)}` : live[i % 3]!.apiKey,
+    );
+    const query = jest.spyOn(db.pool, 'query');
+    try {
+      const principals = await Promise.all(presented.map((key) => keys.authenticate(key)));
+      principals.forEach((principal, i) => {
+        const expected = i % 5 === 3 || i % 5 === 4 ? undefined : { accountId: 'acme', keyId: live[i % 3]!.key.id };
+        expect({ i, principal }).toEqual({ i, principal: expected });
+      });
+      expect(query.mock.calls.length).toBeLessThan(presented.length / 4);
+    } finally {
+      query.mockRestore();
+    }
+  });
 });

@@ -1,5 +1,6 @@
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { Batcher } from '@cdr-reports/batching';
 import { JOBS, QUEUES } from './catalog';
 
 /** Which queue a report's job goes to: `large` for reports estimated above REPORT_LARGE_ROWS. */
@@ -26,7 +27,22 @@ export class ReportQueue {
    * (jobId = report id). Every report starts in the standard lane; the worker moves large ones on.
    */
   async enqueue(reportId: string, lane: ReportLane = 'standard'): Promise<void> {
-    await this.lanes[lane].add('generate-report', { reportId }, { ...JOBS['generate-report'].options, jobId: reportId });
+    await this.adds[lane].call(reportId);
+  }
+
+  /** Concurrent enqueues of a lane go to Redis together, in one addBulk (see Batcher). */
+  private readonly adds = {
+    standard: this.addsTo('standard'),
+    large: this.addsTo('large'),
+  };
+
+  private addsTo(lane: ReportLane): Batcher<string, void> {
+    return new Batcher<string, void>(async (reportIds) => {
+      await this.lanes[lane].addBulk(
+        reportIds.map((reportId) => ({ name: 'generate-report', data: { reportId }, opts: { ...JOBS['generate-report'].options, jobId: reportId } })),
+      );
+      return reportIds.map(() => undefined);
+    });
   }
 
   /** Removes the report's job if it has not started; an active job stops by itself when it sees the abort. */
