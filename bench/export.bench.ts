@@ -13,7 +13,8 @@ import { parseReportRequest } from '@cdr-reports/domain';
 import { exportCopySql } from '@cdr-reports/export';
 import { createLogger } from '@cdr-reports/logging';
 import { AppProcess, startTestServices, waitFor, type TestServices } from '@cdr-reports/testing';
-import { peakRssOfGroup, timeShell } from './measure';
+import { availableParallelism } from 'node:os';
+import { coresBusy, machineCpuTicks, peakRssOfGroup, timeShell } from './measure';
 import type { Figure } from './report';
 
 const MB = 1024 * 1024;
@@ -188,6 +189,7 @@ async function benchFanOut(services: TestServices, api: ApiInstance, rows: numbe
     try {
       const headers = { authorization: `Bearer ${apiKey}` };
       const started = performance.now();
+      const cpuBefore = machineCpuTicks();
       const created = await api.app.inject({ method: 'POST', url: '/v1/reports', headers, payload: { product: 'VOICE-CALL', date_start: year.start, date_end: year.end } });
       if (created.statusCode !== 202) throw new Error(`POST /v1/reports answered ${created.statusCode}: ${created.body}`);
       const id = (created.json() as { request_id: string }).request_id;
@@ -200,23 +202,26 @@ async function benchFanOut(services: TestServices, api: ApiInstance, rows: numbe
         { timeoutMs: 3_600_000, intervalMs: 50, what: 'the fan-out report to succeed' },
       );
       if (report.items_count !== rows) throw new Error(`the fan-out report has ${report.items_count} rows, not ${rows}`);
-      return performance.now() - started;
+      return { ms: performance.now() - started, cores: coresBusy(cpuBefore, machineCpuTicks(), availableParallelism()) };
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));
     }
   };
   const one = await timeWith(1);
   const two = await timeWith(2);
+  const cores = availableParallelism();
   return [
     {
       benchmark: 'fan-out',
       figure: `12-month report of ${rows.toLocaleString('en')} rows in 8 segments, 2 workers: speed-up`,
-      value: one / two,
+      value: one.ms / two.ms,
       unit: 'x',
       baseline: { name: '1 worker (the same report)', value: 1 },
-      target: { text: '>= 1.5x', met: one / two >= 1.5 },
+      target: { text: '>= 1.5x', met: one.ms / two.ms >= 1.5 },
     },
-    { benchmark: 'fan-out', figure: '  wall time with 2 workers', value: two / 1000, unit: 's', baseline: { name: '1 worker', value: one / 1000 } },
+    { benchmark: 'fan-out', figure: '  wall time with 2 workers', value: two.ms / 1000, unit: 's', baseline: { name: '1 worker', value: one.ms / 1000 } },
+    // Why the speed-up is bounded: a second worker can only use cores the first one leaves idle.
+    { benchmark: 'fan-out', figure: `  cores busy (machine has ${cores}), 2 workers`, value: two.cores, unit: 'cores', baseline: { name: '1 worker', value: one.cores } },
   ];
 }
 

@@ -39,3 +39,16 @@ export function timeShell(command: string, env: Record<string, string> = {}, cwd
     );
   });
 }
+
+/** The machine's CPU time so far, busy and in all, in clock ticks (/proc/stat): for how many cores a stretch kept busy. */
+export function machineCpuTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal ...: idle and iowait are the idle ones.
+  const total = fields.slice(0, 8).reduce((sum, value) => sum + value, 0);
+  return { busy: total - fields[3]! - fields[4]!, total };
+}
+
+/** Cores kept busy on average between two readings of machineCpuTicks. */
+export function coresBusy(before: { busy: number; total: number }, after: { busy: number; total: number }, cores: number): number {
+  return ((after.busy - before.busy) / (after.total - before.total)) * cores;
+}
