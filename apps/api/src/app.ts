@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
 import type { CallbackService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
@@ -56,7 +56,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     // Request bodies are small JSON documents; anything larger is a mistake or an attack.
     bodyLimit: 64 * 1024,
     // One access-log line per request (below), not Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     // The route schemas validate requests as they are written: every problem at once, nothing coerced,
     // removed or defaulted (an unknown field is an error, not something to drop).
     ajv: { customOptions: { allErrors: true, coerceTypes: false, removeAdditional: false, useDefaults: false, strict: false } },

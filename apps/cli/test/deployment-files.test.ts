@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseAllDocuments, parse } from 'yaml';
 import { parseConfig } from '@cdr-reports/config';
 import { QUEUES } from '@cdr-reports/jobs';
-import { WORKER_NODE_FLAGS } from '@cdr-reports/worker';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '@cdr-reports/worker';
 
 /**
  * docker-compose.yml and infra/ must describe the apps as they really are: the commands the CLI has, the
@@ -27,7 +27,7 @@ function configVariables(): Set<string> {
 }
 
 // Read by Node itself, or by the CLI's report commands, not by parseConfig.
-const OTHER_VARIABLES = new Set(['NODE_OPTIONS', 'API_URL', 'API_KEY']);
+const OTHER_VARIABLES = new Set(['NODE_OPTIONS', 'API_URL', 'API_KEY', ...Object.keys(WORKER_ENVIRONMENT)]);
 const CLI_COMMANDS = ['migrate', 'accounts', 'keys', 'cdr', 'schedules', 'report', 'start'];
 const APPS = ['api', 'worker', 'notifier', 's3', 'all'];
 
@@ -79,6 +79,7 @@ describe('deployment files', () => {
       }
     }
     expect(compose.services.worker!.environment!.NODE_OPTIONS).toBe(WORKER_NODE_FLAGS.join(' '));
+    expect(compose.services.worker!.environment).toMatchObject(WORKER_ENVIRONMENT);
     // The API's port is the one published and probed.
     const port = compose.services.api!.environment!.PORT;
     expect(compose.services.api!.ports).toContain(`${port}:${port}`);
@@ -128,6 +129,7 @@ describe('deployment files', () => {
     expect(Number(configMap.data.METRICS_PORT)).toBe(defaults.metricsPort);
     const worker = containers.find((c) => c.args?.[1] === 'worker')!;
     expect(worker.env!.find((e) => e.name === 'NODE_OPTIONS')!.value).toBe(WORKER_NODE_FLAGS.join(' '));
+    for (const [name, value] of Object.entries(WORKER_ENVIRONMENT)) expect(worker.env!.find((e) => e.name === name)?.value).toBe(value);
 
     const service = byKind('Service')[0]!;
     expect(service.spec.selector).toEqual(byKind('Deployment').find((d) => d.metadata.name === 'cdr-reports-api')!.spec.selector.matchLabels);

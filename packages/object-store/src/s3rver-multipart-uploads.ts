@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -171,7 +172,14 @@ async function completeUpload(ctx: S3rver.Context, server: S3rver, bucket: strin
   const objectPath = server.store.getResourcePath(bucket, key, 'object');
   await mkdir(path.dirname(objectPath), { recursive: true });
   const object = createWriteStream(objectPath);
-  for (const part of parts) await pipeline(createReadStream(part.file), object, { end: false });
+  try {
+    for (const part of parts) {
+      for await (const chunk of createReadStream(part.file)) if (!object.write(chunk)) await once(object, 'drain');
+    }
+  } catch (error) {
+    object.destroy();
+    throw error;
+  }
   await new Promise<void>((resolve, reject) => object.end((error?: Error | null) => (error ? reject(error) : resolve())));
   const partDigests = Buffer.concat(parts.map((part) => Buffer.from(part.md5, 'hex')));
   const etag = `${createHash('md5').update(partDigests).digest('hex')}-${parts.length}`;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { WORKER_NODE_FLAGS } from '@cdr-reports/worker';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '@cdr-reports/worker';
 import { waitFor } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -31,7 +31,7 @@ export class AppProcess {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       // A worker runs with the flags every deployment gives it (env can override them, as NODE_OPTIONS).
-      env: { ...inherited, ...(app === 'worker' ? { NODE_OPTIONS: WORKER_NODE_FLAGS.join(' ') } : {}), ...env, LOG_LEVEL: 'info' },
+      env: { ...inherited, ...(app === 'worker' ? { ...WORKER_ENVIRONMENT, NODE_OPTIONS: WORKER_NODE_FLAGS.join(' ') } : {}), ...env, LOG_LEVEL: 'info' },
     });
     for (const stream of [this.child.stdout!, this.child.stderr!]) stream.on('data', (chunk: Buffer) => (this.output += chunk.toString('utf8')));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -7,7 +7,7 @@ import { runUntilSignal } from '@cdr-reports/lifecycle';
 import { createLogger } from '@cdr-reports/logging';
 import { runNotifier } from '@cdr-reports/notifier';
 import { startEmbeddedS3 } from '@cdr-reports/object-store';
-import { WORKER_NODE_FLAGS, runWorker } from '@cdr-reports/worker';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS, runWorker } from '@cdr-reports/worker';
 import { UsageError, type CliContext } from '../context';
 import type { Command } from './command';
 
@@ -71,7 +71,12 @@ async function startAll(ctx: CliContext): Promise<number> {
   const spawnApp = (name: string) => {
     const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
     // The worker and the notifier serve /metrics on ports of their own: METRICS_PORT and the next one.
-    const env = name === 'notifier' && ctx.config.metricsPort !== 0 ? { ...process.env, METRICS_PORT: String(ctx.config.metricsPort + 1) } : process.env;
+    const env =
+      name === 'notifier' && ctx.config.metricsPort !== 0
+        ? { ...process.env, METRICS_PORT: String(ctx.config.metricsPort + 1) }
+        : name === 'worker'
+          ? { ...WORKER_ENVIRONMENT, ...process.env }
+          : process.env;
     const child = spawn(process.execPath, [...process.execArgv, ...flags, CLI_MAIN, 'start', name], {
       env,
       stdio: 'inherit',
