@@ -4,7 +4,6 @@ import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '@cdr-reports/worker';
 import { waitFor } from './wait';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
 
 export type AppName = 'api' | 'worker' | 'notifier';
@@ -25,9 +24,12 @@ export class AppProcess {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'HOME' || name.startsWith('PG')),
     );
-    this.child = spawn(TSX, [CLI, 'start', app], {
+    // As the Docker image runs it: node with tsx's loader, no tsx wrapper process. The wrapper relays a signal
+    // and, when the app has not acknowledged it within 60 ms (a busy event loop under load), kills it with
+    // SIGKILL and exits 143: a graceful stop measured through it failed at random.
+    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', app], {
       cwd: ROOT,
-      // Its own process group: tsx runs the CLI in a child process, and kill -9 must reach both.
+      // Its own process group (with esbuild's service process), so that kill -9 reaches all of it.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       // A worker runs with the flags every deployment gives it (env can override them, as NODE_OPTIONS).
