@@ -16,8 +16,8 @@ import type S3rver from 's3rver';
  * documents them, on s3rver's own folders:
  *   GET    /{bucket}?uploads[&prefix=P]    -> ListMultipartUploadsResult (at most 1,000, as S3 pages)
  *   DELETE /{bucket}/{key}?uploadId=ID      -> 204, or 404 NoSuchUpload
- *   PUT    /{bucket}/{key}?partNumber=N&uploadId=ID with x-amz-copy-source (UploadPartCopy, whole objects)
- *                                           -> CopyPartResult; 404 NoSuchKey or NoSuchUpload; 501 for a byte range
+ *   PUT    /{bucket}/{key}?partNumber=N&uploadId=ID with x-amz-copy-source[-range] (UploadPartCopy)
+ *                                           -> CopyPartResult; 404 NoSuchKey or NoSuchUpload; 400 for a bad range
  *   POST   /{bucket}/{key}?uploadId=ID      -> CompleteMultipartUploadResult with S3's multipart ETag
  *                                              (MD5 of the parts' MD5s, "-" and their number); 400 InvalidPart,
  *                                              InvalidPartOrder, EntityTooSmall or MalformedXML; 404 NoSuchUpload
@@ -98,34 +98,48 @@ function listUploads(ctx: S3rver.Context, bucket: string, prefix: string, all: U
 }
 
 async function abortUpload(ctx: S3rver.Context, folder: string, key: string, uploadId: string): Promise<void> {
-  const uploadFolder = path.join(folder, path.basename(uploadId));
-  const storedKey = await readFile(path.join(uploadFolder, 'key'), 'utf8').catch(() => undefined);
-  if (storedKey !== key) return noSuchUpload(ctx, uploadId);
+  const uploadFolder = await findUpload(folder, key, uploadId);
+  if (!uploadFolder) return noSuchUpload(ctx, uploadId);
   await rm(uploadFolder, { recursive: true, force: true });
   ctx.status = 204;
 }
 
-/** UploadPartCopy of a whole object: the part is a copy of the object's file, with its MD5 as ETag. */
+/** The folder of an unfinished upload of `key`, or undefined when there is none. */
+async function findUpload(uploadsFolder: string, key: string, uploadId: string): Promise<string | undefined> {
+  const folder = path.join(uploadsFolder, path.basename(uploadId));
+  const storedKey = await readFile(path.join(folder, 'key'), 'utf8').catch(() => undefined);
+  return storedKey === key ? folder : undefined;
+}
+
+/**
+ * UploadPartCopy: the part is a copy of the source object's file, or of the byte range
+ * `x-amz-copy-source-range: bytes=first-last` of it, with its MD5 as ETag.
+ */
 async function copyPart(ctx: S3rver.Context, server: S3rver, bucket: string, key: string, uploadId: string, partNumber: string): Promise<void> {
-  if (ctx.headers['x-amz-copy-source-range'] !== undefined) {
-    return s3Error(ctx, 501, 'NotImplemented', 'A byte range of the copy source is not implemented by the embedded S3 server.');
-  }
   const number = Number(partNumber);
   if (!Number.isInteger(number) || number < 1 || number > 10_000) {
     return s3Error(ctx, 400, 'InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive.');
   }
-  const uploadFolder = path.join(server.store.getResourcePath(bucket, undefined, 'uploads'), path.basename(uploadId));
-  const storedKey = await readFile(path.join(uploadFolder, 'key'), 'utf8').catch(() => undefined);
-  if (storedKey !== key) return noSuchUpload(ctx, uploadId);
+  const uploadFolder = await findUpload(server.store.getResourcePath(bucket, undefined, 'uploads'), key, uploadId);
+  if (!uploadFolder) return noSuchUpload(ctx, uploadId);
   const source = decodeURIComponent(String(ctx.headers['x-amz-copy-source']).split('?')[0]!).replace(/^\//, '');
   const [sourceBucket, ...sourceKey] = source.split('/');
   const sourcePath = server.store.getResourcePath(sourceBucket!, sourceKey.join('/'), 'object');
   const sourceStat = await stat(sourcePath).catch(() => undefined);
   if (!sourceStat) return s3Error(ctx, 404, 'NoSuchKey', 'The specified key does not exist.', `<Key>${xml(sourceKey.join('/'))}</Key>`);
+  const rangeHeader = ctx.headers['x-amz-copy-source-range'];
+  let range: { start: number; end: number } | undefined;
+  if (rangeHeader !== undefined) {
+    const match = /^bytes=(\d+)-(\d+)$/.exec(String(rangeHeader));
+    range = match ? { start: Number(match[1]), end: Number(match[2]) } : undefined;
+    if (!range || range.start > range.end || range.end >= sourceStat.size) {
+      return s3Error(ctx, 400, 'InvalidArgument', `The x-amz-copy-source-range value must be bytes=first-last within the object's ${sourceStat.size} bytes.`);
+    }
+  }
 
   const partPath = path.join(uploadFolder, String(number));
   const hash = createHash('md5');
-  const reader = createReadStream(sourcePath);
+  const reader = createReadStream(sourcePath, range);
   reader.on('data', (chunk) => hash.update(chunk));
   await pipeline(reader, createWriteStream(partPath));
   const md5 = hash.digest('hex');
@@ -141,9 +155,8 @@ async function copyPart(ctx: S3rver.Context, server: S3rver, bucket: string, key
  * object (no second hash of the whole: the ETag is S3's, from the parts' own MD5s), then its metadata.
  */
 async function completeUpload(ctx: S3rver.Context, server: S3rver, bucket: string, key: string, uploadId: string): Promise<void> {
-  const uploadFolder = path.join(server.store.getResourcePath(bucket, undefined, 'uploads'), path.basename(uploadId));
-  const storedKey = await readFile(path.join(uploadFolder, 'key'), 'utf8').catch(() => undefined);
-  if (storedKey !== key) return noSuchUpload(ctx, uploadId);
+  const uploadFolder = await findUpload(server.store.getResourcePath(bucket, undefined, 'uploads'), key, uploadId);
+  if (!uploadFolder) return noSuchUpload(ctx, uploadId);
 
   const listed = [...(await readBody(ctx)).matchAll(/<Part>([\s\S]*?)<\/Part>/g)].map((match) => ({
     number: Number(/<PartNumber>\s*(\d+)\s*<\/PartNumber>/.exec(match[1]!)?.[1]),
