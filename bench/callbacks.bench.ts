@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { request, Agent } from 'undici';
 import { CallbacksRepository, ReportsRepository, AccountsRepository } from '@cdr-reports/db';
-import { CallbackQueue, createWorkerConnection, publishCallbackEvent } from '@cdr-reports/jobs';
+import { CallbackOutbox, CallbackQueue, createWorkerConnection } from '@cdr-reports/jobs';
 import { parseReportRequest } from '@cdr-reports/domain';
 import { createLogger } from '@cdr-reports/logging';
 import { AppProcess, startTestServices, startWebhookReceiver, waitFor } from '@cdr-reports/testing';
@@ -33,6 +33,7 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
   const callbacks = new CallbacksRepository(services.db.pool);
   const redis = createWorkerConnection(config.redisUrl);
   const queue = new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule);
+  const outbox = new CallbackOutbox(queue, callbacks, logger);
   await accounts.create({ name: 'bench', id: 'bench' });
   const now = new Date();
   const request0 = parseReportRequest(
@@ -58,7 +59,7 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
   const figures: Figure[] = [];
   // Throughput: a backlog of N recorded and enqueued events, delivered by a notifier that starts on it;
   // measured from the first request the receiver gets to the last.
-  for (let i = 0; i < events; i++) await publishCallbackEvent(await finishReport(), queue, callbacks, logger);
+  for (let i = 0; i < events; i++) await outbox.publish(await finishReport());
   // The notifier runs as in production: a process of its own, next to the receiver's.
   const notifier = new AppProcess('notifier', services.env({ CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', ...tuning }));
   await notifier.ready();
@@ -98,7 +99,7 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
       const before = receiver.received.length;
       const eventId = await finishReport();
       const completedAt = Date.now();
-      await publishCallbackEvent(eventId, queue, callbacks, logger);
+      await outbox.publish(eventId);
       const arrived = await waitFor(() => (receiver.received.length > before ? receiver.received[before]! : undefined), { timeoutMs: 10_000, intervalMs: 1 });
       delays.push(arrived.receivedAt - completedAt);
     }

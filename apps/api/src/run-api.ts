@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '@cdr-reports/config';
-import { ApiKeysRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
+import { ApiKeysRepository, assertMigrated, createPool } from '@cdr-reports/db';
 import { Queue } from 'bullmq';
 import { QUEUES, createProducerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
@@ -17,11 +17,10 @@ export interface ApiInstance {
 
 /** Builds the API with its real adapters (PostgreSQL, Redis, S3) from the configuration, without listening. */
 export async function createApi(config: Config, logger: Logger): Promise<ApiInstance> {
-  await ensureDatabase(config.databaseUrl);
   // A request makes one or two short queries: a few connections serve thousands a second, and more of them
   // would only add PostgreSQL processes competing for the same cores.
   const pool = createPool({ connectionString: config.databaseUrl, applicationName: 'cdr-reports-api', max: 10 });
-  await migrate(pool);
+  await assertMigrated(pool);
   const storage = await openReportStorage(config, logger);
   const redis = createProducerConnection(config.redisUrl);
   // Rate-limit counters on a connection of their own: every request's counter of one event-loop turn goes to

@@ -1,5 +1,5 @@
 import type { CallbacksRepository } from '@cdr-reports/db';
-import type { CallbackQueue } from '@cdr-reports/jobs';
+import type { CallbackOutbox } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 
 /**
@@ -7,7 +7,7 @@ import type { Logger } from '@cdr-reports/logging';
  * recorded them died in between, or Redis was away) are enqueued here. Enqueuing twice is harmless: the job
  * id is the event id and delivery number.
  */
-export function startCallbackRelay(deps: { callbacks: CallbacksRepository; queue: CallbackQueue; logger: Logger; intervalMs?: number; graceMs?: number }) {
+export function startCallbackRelay(deps: { callbacks: CallbacksRepository; outbox: CallbackOutbox; logger: Logger; intervalMs?: number; graceMs?: number }) {
   const intervalMs = deps.intervalMs ?? 2_000;
   let running = false;
   const tick = async () => {
@@ -16,8 +16,7 @@ export function startCallbackRelay(deps: { callbacks: CallbacksRepository; queue
     try {
       const events = await deps.callbacks.unqueued(new Date(Date.now() - (deps.graceMs ?? 2_000)), 500);
       for (const event of events) {
-        await deps.queue.enqueue(event.id, event.deliveries);
-        await deps.callbacks.markEnqueued(event.id);
+        await deps.outbox.enqueue(event.id, event.deliveries);
       }
       if (events.length > 0) deps.logger.info({ events: events.length }, 'callback relay enqueued recorded events');
     } catch (error) {

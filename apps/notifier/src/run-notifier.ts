@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import type { Config } from '@cdr-reports/config';
-import { CallbacksRepository, createPool, ensureDatabase, migrate } from '@cdr-reports/db';
-import { CallbackQueue, QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
+import { CallbacksRepository, assertMigrated, createPool } from '@cdr-reports/db';
+import { CallbackOutbox, CallbackQueue, QUEUES, createJobWorker, createWorkerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { Metrics, checkReadiness, jobFlowCheck, startOpsServer } from '@cdr-reports/observability';
 import { openReportStorage } from '@cdr-reports/object-store';
@@ -17,7 +17,6 @@ export const USER_AGENT = `cdr-reports-webhooks/${VERSION}`;
 
 /** Starts the notifier: the callback deliveries and the outbox relay. Returns a function that stops them. */
 export async function runNotifier(config: Config, logger: Logger): Promise<() => Promise<void>> {
-  await ensureDatabase(config.databaseUrl);
   // Deliveries read and write in batches, at most two of each at a time (CallbacksRepository); the relay and
   // the stalled-job handler make the rest.
   const pool = createPool({
@@ -27,7 +26,7 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
     // The notifier writes only attempt logs and states; see PoolOptions.asynchronousCommit.
     asynchronousCommit: true,
   });
-  await migrate(pool);
+  await assertMigrated(pool);
   const storage = await openReportStorage(config, logger);
   const connection = createWorkerConnection(config.redisUrl);
   const callbacks = new CallbacksRepository(pool);
@@ -45,7 +44,7 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
     logger,
   };
 
-  const worker = new Worker(QUEUES.callbacks, (job, token) => processDeliverCallback(deps, job, token), {
+  const worker = createJobWorker(QUEUES.callbacks, { 'deliver-callback': (job, token) => processDeliverCallback(deps, job, token) }, {
     connection,
     prefix: config.queuePrefix,
     concurrency: config.callbackConcurrency,
@@ -62,13 +61,14 @@ export async function runNotifier(config: Config, logger: Logger): Promise<() =>
   // A job that failed outside the processor (stalled too often) must not leave its event pending for ever.
   worker.on('failed', (job, error) => {
     const eventId = (job?.data as { eventId?: string } | undefined)?.eventId;
-    if (!eventId || !/stalled/i.test(error.message)) return;
+    // deferredFailure: BullMQ failed the job itself (it stalled more often than allowed), not the processor.
+    if (!eventId || !job?.deferredFailure) return;
     callbacks
       .recordAttempt(eventId, { statusCode: null, durationMs: 0, error: `delivery interrupted repeatedly: ${error.message}` }, 'failed')
       .catch((recordError: unknown) => logger.error({ err: recordError, event_id: eventId }, 'could not record a stalled delivery'));
   });
   await worker.waitUntilReady();
-  const relay = startCallbackRelay({ callbacks, queue, logger });
+  const relay = startCallbackRelay({ callbacks, outbox: new CallbackOutbox(queue, callbacks, logger), logger });
 
   // Metrics (attempts by outcome, delivery durations) and /readyz: PostgreSQL and Redis answer, deliveries flow.
   const metrics = new Metrics('notifier');

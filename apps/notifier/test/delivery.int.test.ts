@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { WebhookVerificationError } from 'standardwebhooks';
 import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
-import { publishCallbackEvent } from '@cdr-reports/jobs';
+import { CallbackOutbox } from '@cdr-reports/jobs';
 import {
   abortUnfinishedReports,
   cdrFactory,
@@ -109,7 +109,7 @@ describe('callbacks: events, body and headers', () => {
     // What the worker does when a report fails for good: the terminal state and its event in one transaction, then enqueue.
     const failed = await new ReportsRepository(cluster.services.db.pool).fail(id, { code: 'EXPORT_FAILED', message: 'the report could not be built' });
     expect(failed).toEqual({ changed: true, eventId: expect.stringMatching(/^msg_/) });
-    await publishCallbackEvent(failed.eventId, probe.producer, new CallbacksRepository(cluster.services.db.pool), cluster.logger);
+    await new CallbackOutbox(probe.producer, new CallbacksRepository(cluster.services.db.pool), cluster.logger).publish(failed.eventId);
 
     const webhook = await theCallbackOf(id);
     expect(webhook.headers['webhook-id']).toBe(failed.eventId);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
-import { publishCallbackEvent } from '@cdr-reports/jobs';
+import { CallbackOutbox } from '@cdr-reports/jobs';
 import {
   abortUnfinishedReports,
   openCallbackQueue,
@@ -133,7 +133,7 @@ describe('callbacks: SSRF', () => {
         const id = randomUUID();
         await reports.create({ id, requestedBy: 'acme', request: reportRequest({ callback_url: url }) });
         const aborted = await reports.abort(id);
-        await publishCallbackEvent(aborted.eventId, callbackJobs.producer, store, cluster.logger);
+        await new CallbackOutbox(callbackJobs.producer, store, cluster.logger).publish(aborted.eventId);
         ids.push(id);
       }
       const logs = await Promise.all(ids.map((id) => waitForCallbackState(cluster, key, id, ['failed', 'delivered'])));

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import { generateCdrs } from '@cdr-reports/cdr-store';
-import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
-import { CallbackQueue, ReportQueue, createWorkerConnection } from '@cdr-reports/jobs';
-import { S3ObjectStore } from '@cdr-reports/object-store';
+import { createWorkerConnection } from '@cdr-reports/jobs';
 import {
+  openReportRunner,
   AppProcess,
   abortUnfinishedReports,
   readReportFile,
@@ -21,7 +20,6 @@ import {
   type TestRedisServer,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
-import { processReportSweeper } from '@cdr-reports/worker';
 
 /**
  * Redis restarts (SIGTERM, then started again over the same append-only file) while reports are queued and
@@ -67,20 +65,11 @@ describe('fault: Redis restarted while reports are queued and running', () => {
   /** One pass of the report sweeper, as its scheduled job makes it, for reports however recently touched. */
   async function sweepOnce() {
     sweeperConnection ??= createWorkerConnection(redis.url);
-    const queue = new ReportQueue(sweeperConnection, cluster.services.prefix);
-    const callbacks = new CallbackQueue(sweeperConnection, cluster.services.prefix, [0]);
+    const opened = await openReportRunner(cluster, sweeperConnection);
     try {
-      return await processReportSweeper({
-        reports: new ReportsRepository(cluster.services.db.pool),
-        store: new S3ObjectStore({ client: cluster.services.s3.client, bucket: cluster.services.s3.bucket }),
-        queue,
-        callbacks: { queue: callbacks, store: new CallbacksRepository(cluster.services.db.pool) },
-        logger: cluster.logger,
-        staleAfterMs: 0,
-      });
+      return await opened.runner.sweep(undefined, { staleAfterMs: 0 });
     } finally {
-      await queue.close();
-      await callbacks.close();
+      await opened.close();
     }
   }
 

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { HeadObjectCommand } from '@aws-sdk/client-s3';
 import { subtractPeriod } from '@cdr-reports/config';
-import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
+import { ReportsRepository } from '@cdr-reports/db';
 import { parseReportRequest } from '@cdr-reports/domain';
-import { CallbackQueue, JOBS, ReportQueue } from '@cdr-reports/jobs';
-import { S3ObjectStore } from '@cdr-reports/object-store';
-import { abortUnfinishedReports, cdrFactory, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
-import { processReportSweeper } from '@cdr-reports/worker';
+import { JOBS } from '@cdr-reports/jobs';
+import { abortUnfinishedReports, cdrFactory, openReportRunner, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
 
 /**
  * Expiry and the report sweeper, with REPORT_TTL=3s. A report reads EXPIRED from expires_at on whether or not
@@ -17,8 +15,7 @@ import { processReportSweeper } from '@cdr-reports/worker';
 describe('report expiry and the report sweeper', () => {
   let cluster: ReportCluster;
   let jobs: ReportQueueProbe;
-  let reportQueue: ReportQueue;
-  let callbackQueue: CallbackQueue;
+  let runner: Awaited<ReturnType<typeof openReportRunner>>;
   let reports: ReportsRepository;
   let key: string;
 
@@ -29,17 +26,7 @@ describe('report expiry and the report sweeper', () => {
   const RECORDS = 12;
 
   /** One sweeper run, as the scheduled job makes it (at `now`, by default the present). */
-  const sweep = (now?: Date) =>
-    processReportSweeper(
-      {
-        reports,
-        store: new S3ObjectStore({ client: cluster.services.s3.client, bucket: cluster.services.s3.bucket }),
-        queue: reportQueue,
-        callbacks: { queue: callbackQueue, store: new CallbacksRepository(cluster.services.db.pool) },
-        logger: cluster.logger,
-      },
-      now,
-    );
+  const sweep = (now?: Date) => runner.runner.sweep(now);
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
   const downloadStatus = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}/download`, key)).status;
   async function objectExists(objectKey: string): Promise<boolean> {
@@ -75,16 +62,14 @@ describe('report expiry and the report sweeper', () => {
     key = await cluster.account('acme');
     await cluster.load(Array.from({ length: RECORDS }, () => sms()));
     jobs = openReportQueue(cluster.services.prefix);
-    reportQueue = new ReportQueue(jobs.redis, cluster.services.prefix);
-    callbackQueue = new CallbackQueue(jobs.redis, cluster.services.prefix, [0]);
+    runner = await openReportRunner(cluster, jobs.redis);
     reports = new ReportsRepository(cluster.services.db.pool);
   });
 
   afterAll(async () => {
     if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
     // Before the probe: it shares the probe's connection, which closing the probe quits.
-    await reportQueue?.close();
-    await callbackQueue?.close();
+    await runner?.close();
     await jobs?.close();
     await cluster?.close();
   });

@@ -1,5 +1,5 @@
 export { createPool, withDefaultUser, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool';
-export { ensureDatabase, migrate } from './migrate';
+export { assertMigrated, ensureDatabase, migrate, SchemaNotCurrentError } from './migrate';
 export {
   AccountsRepository,
   ApiKeysRepository,

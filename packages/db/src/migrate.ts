@@ -28,9 +28,40 @@ export async function ensureDatabase(connectionString: string): Promise<void> {
   }
 }
 
+/** The database's schema is behind the code: the migrate step has not run for this release. */
+export class SchemaNotCurrentError extends Error {
+  override name = 'SchemaNotCurrentError';
+}
+
+/**
+ * Checks at an app's start that every migration file has been applied, and says what to run when not. Apps never
+ * migrate themselves: the migrate step (`cli migrate`, which `npm start`, docker compose and the Kubernetes Job
+ * run before the apps) does, once per release, so an old replica still running during a rollout never races a
+ * new one over the schema.
+ */
+export async function assertMigrated(pool: Pool): Promise<void> {
+  const files = await migrationFiles();
+  const applied = await pool
+    .query<{ version: string }>('SELECT version FROM schema_migrations')
+    .then((result) => new Set(result.rows.map((row) => row.version)))
+    .catch((error: { code?: string }) => {
+      // 42P01: no schema_migrations table yet, nothing was ever applied.
+      if (error.code === '42P01') return new Set<string>();
+      throw error;
+    });
+  const pending = files.filter((file) => !applied.has(file));
+  if (pending.length > 0) {
+    throw new SchemaNotCurrentError(`the database has ${pending.length} migration(s) pending (${pending.join(', ')}): run \`npm run cli -- migrate\` first`);
+  }
+}
+
+async function migrationFiles(): Promise<string[]> {
+  return (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+}
+
 /** Applies the migration files not applied yet, in order, each in its own transaction. Returns their names. */
 export async function migrate(pool: Pool): Promise<string[]> {
-  const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith('.sql')).sort();
+  const files = await migrationFiles();
   const client = await pool.connect();
   const applied: string[] = [];
   try {

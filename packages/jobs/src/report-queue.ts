@@ -1,21 +1,30 @@
-import { Queue, type Job } from 'bullmq';
+import { FlowProducer, Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { Batcher } from '@cdr-reports/batching';
-import { JOBS, QUEUES } from './catalog';
+import { JOBS, QUEUES, type JobData, type JobResult } from './catalog';
+import { fanOutReport, type SegmentRange } from './report-flow';
+
+type GenerateReportQueue = Queue<JobData<'generate-report'>, JobResult<'generate-report'>, 'generate-report'>;
 
 /** Which queue a report's job goes to: `large` for reports estimated above REPORT_LARGE_ROWS. */
 export type ReportLane = 'standard' | 'large';
 
 /** The producer side of the report queues (standard and large lanes): what the API and the sweeper use. */
 export class ReportQueue {
-  private readonly lanes: Record<ReportLane, Queue>;
+  private readonly lanes: Record<ReportLane, GenerateReportQueue>;
   /** The parents of fanned-out reports (looked at, never added to here). */
   private readonly assembly: Queue;
 
-  constructor(connection: Redis, prefix: string) {
+  /** Made on the first fan-out: only workers fan reports out. */
+  private flows: FlowProducer | undefined;
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly prefix: string,
+  ) {
     this.lanes = {
-      standard: new Queue(QUEUES.reports, { connection, prefix }),
-      large: new Queue(QUEUES.reportsLarge, { connection, prefix }),
+      standard: new Queue<JobData<'generate-report'>, JobResult<'generate-report'>, 'generate-report'>(QUEUES.reports, { connection, prefix }),
+      large: new Queue<JobData<'generate-report'>, JobResult<'generate-report'>, 'generate-report'>(QUEUES.reportsLarge, { connection, prefix }),
     };
     this.assembly = new Queue(QUEUES.reportAssembly, { connection, prefix });
     // Errors reach the caller through the failed call; without a listener the process would die on one.
@@ -45,6 +54,18 @@ export class ReportQueue {
     });
   }
 
+  /**
+   * Splits a report into `count` time segments any worker can take, under an assembly job that joins their parts
+   * (see fanOutReport). Idempotent.
+   */
+  async fanOut(reportId: string, range: SegmentRange, count: number): Promise<void> {
+    if (!this.flows) {
+      this.flows = new FlowProducer({ connection: this.connection, prefix: this.prefix });
+      this.flows.on('error', () => undefined);
+    }
+    await fanOutReport(this.flows, this.prefix, reportId, range, count);
+  }
+
   /** Removes the report's job if it has not started; an active job stops by itself when it sees the abort. */
   async removeIfWaiting(reportId: string): Promise<void> {
     const job = await this.findJob(reportId);
@@ -71,6 +92,7 @@ export class ReportQueue {
 
   async close(): Promise<void> {
     await Promise.all([...Object.values(this.lanes), this.assembly].map((queue) => queue.close()));
+    await this.flows?.close();
   }
 
   /**

@@ -9,8 +9,9 @@ import { JOBS, type JobName } from './catalog';
 export async function upsertSchedules(connection: Redis, prefix: string): Promise<JobName[]> {
   const upserted: JobName[] = [];
   for (const [name, job] of Object.entries(JOBS) as [JobName, (typeof JOBS)[JobName]][]) {
-    if (!('schedule' in job)) continue;
-    const queue = new Queue(job.queue, { connection, prefix });
+    if (!job.schedule) continue;
+    // A scheduled job runs on one queue.
+    const queue = new Queue(job.queues[0], { connection, prefix });
     try {
       await queue.upsertJobScheduler(name, { ...job.schedule }, { name, data: {}, opts: job.options });
     } finally {

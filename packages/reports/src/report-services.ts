@@ -1,8 +1,9 @@
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, SchedulesRepository, type Pool } from '@cdr-reports/db';
-import { CallbackQueue, ReportQueue, ScheduleQueue } from '@cdr-reports/jobs';
+import { CallbackOutbox, CallbackQueue, ReportQueue, ScheduleQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ReportStorage } from '@cdr-reports/object-store';
+import { ReportRunner } from '@cdr-reports/report-runner';
 import type { Redis } from 'ioredis';
 import { AddressPolicy } from '@cdr-reports/webhooks';
 import { RecordsService } from './records.service';
@@ -16,17 +17,43 @@ export interface ReportServices {
   records: RecordsService;
   callbacks: CallbackService;
   accounts: AccountsRepository;
+  /** Where reports change state and are built: the worker's processors call it. */
+  runner: ReportRunner;
   /** Closes the queues opened here (not the pool, the connection or the storage, which the caller owns). */
   close(): Promise<void>;
 }
 
-export async function createReportServices(options: { config: Config; pool: Pool; redis: Redis; storage: ReportStorage; logger: Logger }): Promise<ReportServices> {
+export interface ReportServicesOptions {
+  config: Config;
+  pool: Pool;
+  redis: Redis;
+  storage: ReportStorage;
+  logger: Logger;
+  /** Overrides for tests: how often a running report looks for an abort, how long an export segment is. */
+  abortPollMs?: number;
+  segmentMs?: number;
+}
+
+export async function createReportServices(options: ReportServicesOptions): Promise<ReportServices> {
   const { config, pool, redis, storage, logger } = options;
   const accounts = new AccountsRepository(pool);
   const reportsRepository = new ReportsRepository(pool);
+  const callbacksRepository = new CallbacksRepository(pool);
   const queue = new ReportQueue(redis, config.queuePrefix);
   const scheduleQueue = new ScheduleQueue(redis, config.queuePrefix);
-  const callbacks = { queue: new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule), store: new CallbacksRepository(pool) };
+  const callbackQueue = new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule);
+  const runner = new ReportRunner({
+    reports: reportsRepository,
+    accounts,
+    queue,
+    outbox: new CallbackOutbox(callbackQueue, callbacksRepository, logger),
+    export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
+    reportTtlMs: config.reportTtlMs,
+    thresholds: { largeRows: config.reportLargeRows, fanOutRows: config.reportFanOutRows, segmentRows: config.reportSegmentRows },
+    accountConcurrency: config.reportAccountConcurrency,
+    abortPollMs: options.abortPollMs,
+    logger,
+  });
   const callbackPolicy = new AddressPolicy(config.callbackAllowedNetworks);
   // Read once: the list only changes with a PostgreSQL upgrade, and the view is slow to scan.
   const zones = await pool.query<{ name: string }>('SELECT name FROM pg_timezone_names');
@@ -35,9 +62,8 @@ export async function createReportServices(options: { config: Config; pool: Pool
     reports: reportsRepository,
     accounts,
     queue,
-    callbacks,
+    runner,
     callbackPolicy,
-    store: storage.store,
     links: storage.links,
     cdrRetention: config.cdrRetention,
     timeZones,
@@ -58,12 +84,13 @@ export async function createReportServices(options: { config: Config; pool: Pool
     reports,
     schedules,
     records: new RecordsService({ pool, accounts, cdrRetention: config.cdrRetention, timeZones }),
-    callbacks: new CallbackService(reports, callbacks),
+    callbacks: new CallbackService(reports, callbacksRepository, runner),
     accounts,
+    runner,
     async close() {
       await queue.close();
       await scheduleQueue.close();
-      await callbacks.queue.close();
+      await callbackQueue.close();
     },
   };
 }

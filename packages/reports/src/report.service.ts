@@ -12,9 +12,10 @@ import {
   type ReportRecord,
   type ReportStatus,
 } from '@cdr-reports/domain';
-import { publishCallbackEvent, type CallbackQueue, type ReportQueue } from '@cdr-reports/jobs';
+import type { ReportQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
+import type { ReportRunner } from '@cdr-reports/report-runner';
 import { downloadLink } from './download-link';
 import { callbackUrlRefusal, type AddressPolicy, type ResolveAll } from '@cdr-reports/webhooks';
 
@@ -26,15 +27,14 @@ export class GoneError extends Error {
 export interface ReportServiceDependencies {
   reports: ReportsRepository;
   accounts: AccountsRepository;
+  /** Where a new report's job is enqueued. */
   queue: ReportQueue;
-  /** The callback outbox: events of reports aborted here, redeliveries. */
-  callbacks: { queue: CallbackQueue; store: CallbacksRepository };
+  /** Where a report changes state (DELETE aborts or expires it). */
+  runner: ReportRunner;
   /** Which addresses a callback_url may point at (SSRF). */
   callbackPolicy: AddressPolicy;
   /** DNS for the callback_url check. Default: the system resolver. */
   resolve?: ResolveAll;
-  /** Deletes files (DELETE of a finished report). */
-  store: ObjectStore;
   /** Presigns download links. */
   links: ObjectStore;
   cdrRetention: CalendarPeriod;
@@ -157,15 +157,8 @@ export class ReportService {
    */
   async cancel(principal: string, id: string): Promise<ReportRecord> {
     const report = await this.get(principal, id);
-    if (report.status === 'PENDING' || report.status === 'PROCESSING') {
-      const aborted = await this.deps.reports.abort(id);
-      if (aborted.changed) await this.deps.queue.removeIfWaiting(id).catch(() => undefined);
-      await publishCallbackEvent(aborted.eventId, this.deps.callbacks.queue, this.deps.callbacks.store, this.deps.logger);
-    } else if (report.status === 'SUCCESS' && report.fileKey) {
-      await this.deps.store.delete(report.fileKey);
-      await this.deps.reports.expireNow(id);
-      await this.deps.reports.markFileDeleted(id);
-    }
+    if (report.status === 'PENDING' || report.status === 'PROCESSING') await this.deps.runner.abort(id);
+    else await this.deps.runner.expireNow(report);
     return this.get(principal, id);
   }
 
@@ -201,30 +194,29 @@ export class NoCallbackError extends ConflictError {
 export class CallbackService {
   constructor(
     private readonly reports: ReportService,
-    private readonly callbacks: { queue: CallbackQueue; store: CallbacksRepository },
+    private readonly callbacks: CallbacksRepository,
+    private readonly runner: ReportRunner,
   ) {}
 
   /** The report's callback event and its attempts; undefined when the report has none (yet). */
   async log(principal: string, reportId: string): Promise<CallbackLog | undefined> {
     const report = await this.reports.get(principal, reportId);
-    const event = await this.callbacks.store.findByReport(report.id);
-    return event ? { event, attempts: await this.callbacks.store.attempts(event.id) } : undefined;
+    const event = await this.callbacks.findByReport(report.id);
+    return event ? { event, attempts: await this.callbacks.attempts(event.id) } : undefined;
   }
 
   /** Starts a new delivery of the same event (same webhook-id and body). */
   async redeliver(principal: string, reportId: string): Promise<CallbackLog> {
     const report = await this.reports.get(principal, reportId);
-    const event = await this.callbacks.store.findByReport(report.id);
+    const event = await this.callbacks.findByReport(report.id);
     if (!event) {
       throw new NoCallbackError(
         report.request.callback_url ? `report ${reportId} has not finished: there is no event yet` : `report ${reportId} has no callback_url`,
       );
     }
     if (event.state === 'pending') throw new ConflictError(`the callback of report ${reportId} is being delivered: redeliver once it is delivered or failed`);
-    const delivery = await this.callbacks.store.redeliver(event.id);
-    await this.callbacks.queue.enqueue(event.id, delivery);
-    await this.callbacks.store.markEnqueued(event.id);
-    return { event: (await this.callbacks.store.find(event.id))!, attempts: await this.callbacks.store.attempts(event.id) };
+    await this.runner.redeliverCallback(event.id);
+    return { event: (await this.callbacks.find(event.id))!, attempts: await this.callbacks.attempts(event.id) };
   }
 }
 

@@ -30,3 +30,4 @@ export { AppProcess, type AppName } from './app-process';
 export { startRestartableS3, type RestartableS3 } from './restartable-s3';
 export { startTestRedisServer, type TestRedisServer } from './redis-server';
 export { freePort } from './free-port';
+export { openReportRunner } from './report-runner-fixture';

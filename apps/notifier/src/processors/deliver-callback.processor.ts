@@ -1,7 +1,7 @@
-import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import { UnrecoverableError } from 'bullmq';
 import type { CallbacksRepository, DeliverableEvent } from '@cdr-reports/db';
 import { toReportResource } from '@cdr-reports/domain';
-import { parseDeliverCallbackPayload } from '@cdr-reports/jobs';
+import { requeueJob, type JobOf, type JobResult } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import { downloadLink } from '@cdr-reports/reports';
@@ -38,11 +38,9 @@ const HOST_BUSY_DELAY_MS = 100;
  * One attempt to deliver a callback event. The body is fixed at the first attempt and the webhook-id is the
  * event id, so every retry is the same message, signed anew. Idempotent: a delivered or failed event is left alone.
  */
-export async function processDeliverCallback(deps: DeliverCallbackDependencies, job: Job, token?: string) {
-  const payload = parseDeliverCallbackPayload(job.data);
-  if (!payload) throw new UnrecoverableError(`invalid deliver-callback payload: ${JSON.stringify(job.data).slice(0, 200)}`);
-  const event = await deps.callbacks.forDelivery(payload.eventId);
-  if (!event) throw new UnrecoverableError(`callback event ${payload.eventId} does not exist`);
+export async function processDeliverCallback(deps: DeliverCallbackDependencies, job: JobOf<'deliver-callback'>, token?: string): Promise<JobResult<'deliver-callback'>> {
+  const event = await deps.callbacks.forDelivery(job.data.eventId);
+  if (!event) throw new UnrecoverableError(`callback event ${job.data.eventId} does not exist`);
   if (event.state !== 'pending') return { outcome: 'skipped', state: event.state };
   const log = deps.logger.child({ event_id: event.id, report_id: event.reportId, job_id: job.id });
 
@@ -50,8 +48,7 @@ export async function processDeliverCallback(deps: DeliverCallbackDependencies, 
   const release = await deps.limiter.acquire(new URL(event.url).host);
   if (!release) {
     // The host has its share of deliveries sending and waiting: step aside without spending an attempt.
-    await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS + Math.floor(Math.random() * HOST_BUSY_DELAY_MS), token);
-    throw new DelayedError();
+    return requeueJob(job, token, HOST_BUSY_DELAY_MS + Math.floor(Math.random() * HOST_BUSY_DELAY_MS));
   }
   let newBody: string | null;
   let outcome: DeliveryOutcome;
