@@ -14,6 +14,9 @@ const common: Partial<Config> = {
 };
 
 const config: Config = {
+  // A global option: Jest ignores it inside a project. Integration tests wait for real servers on a busy machine;
+  // how fast things are is measured by the benchmarks, never by a test's clock.
+  testTimeout: 60_000,
   projects: [
     {
       ...common,
@@ -27,7 +30,6 @@ const config: Config = {
       // Integration suites talk to the real Redis, PostgreSQL and S3 server; each isolates itself
       // (own database, queue prefix and bucket), so they can share the machine's two cores.
       testMatch: ['<rootDir>/{apps,packages}/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'],
-      testTimeout: 60_000,
     },
   ],
 };

@@ -7,10 +7,9 @@
 import { escapeLiteral } from 'pg';
 import type { ApiInstance } from '@cdr-reports/api';
 import { createApi } from '@cdr-reports/api';
-import { generateCdrs, importCdrRecords } from '@cdr-reports/cdr-store';
+import { exportCopySql, generateCdrs, importCdrRecords } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
 import { parseReportRequest } from '@cdr-reports/domain';
-import { exportCopySql } from '@cdr-reports/export';
 import { createLogger } from '@cdr-reports/logging';
 import { AppProcess, startTestServices, waitFor, type TestServices } from '@cdr-reports/testing';
 import { availableParallelism } from 'node:os';

@@ -1,4 +1,5 @@
 export { createPool, withDefaultUser, withTransaction, type Pool, type PoolClient, type PoolOptions } from './pool';
+export { translatePgError, watchConnection } from './pg-errors';
 export { assertMigrated, ensureDatabase, migrate, SchemaNotCurrentError } from './migrate';
 export {
   AccountsRepository,

@@ -1,4 +1,4 @@
-import type { TimeRange } from './export-query';
+import type { TimeRange } from '@cdr-reports/cdr-store';
 
 /** Default length of one export segment: a day, so progress moves at least once per day of data. */
 export const DEFAULT_SEGMENT_MS = 86_400_000;

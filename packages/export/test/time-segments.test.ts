@@ -1,4 +1,5 @@
-import { DEFAULT_SEGMENT_MS, timeSegments, type TimeRange } from '@cdr-reports/export';
+import type { TimeRange } from '@cdr-reports/cdr-store';
+import { DEFAULT_SEGMENT_MS, timeSegments } from '@cdr-reports/export';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

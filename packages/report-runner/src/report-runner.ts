@@ -1,6 +1,6 @@
 import type { AccountsRepository, CompletedReport, ReportsRepository } from '@cdr-reports/db';
 import { ExportIntegrityError, UnrecoverableJobError, describeFailure, isRetryable, mergeSummaries, type ReportRecord, type ReportRequest } from '@cdr-reports/domain';
-import { estimateReportRows, exportReport, reportFileNaming, type ExportDependencies, type ExportProgress, type ExportResult } from '@cdr-reports/export';
+import { exportReport, reportFileNaming, type ExportDependencies, type ExportProgress, type ExportResult } from '@cdr-reports/export';
 import type { CallbackOutbox, ExportSegmentPayload, ReportJobResult, ReportQueue, SegmentResult } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition } from '@cdr-reports/object-store';
@@ -273,7 +273,7 @@ export class ReportRunner {
   }
 
   private async estimateRows(request: ReportRequest): Promise<number> {
-    return estimateReportRows(this.deps.export.pool, request, await this.accountIdsOf(request));
+    return this.deps.export.source.estimateRows({ request, accountIds: await this.accountIdsOf(request) });
   }
 
   /** PROCESSING -> SUCCESS with its event; false (and the file deleted) when the report was aborted meanwhile. */

@@ -1,5 +1,6 @@
 import { subtractPeriod, type CalendarPeriod } from '@cdr-reports/config';
-import type { AccountsRepository, Pool } from '@cdr-reports/db';
+import type { CdrSource, RecordPosition } from '@cdr-reports/cdr-store';
+import type { AccountsRepository } from '@cdr-reports/db';
 import {
   CDR_COLUMN_NAMES,
   CDR_COLUMNS,
@@ -11,8 +12,6 @@ import {
   type InvalidParam,
   type ReportRequest,
 } from '@cdr-reports/domain';
-import { escapeLiteral as literal } from 'pg';
-import { recordsByIdSql, recordsPageSql, usageSelectSql, type RecordPosition } from '@cdr-reports/export';
 
 /** The query string as Fastify parses it: a repeated parameter is an array. */
 export type QueryParams = Record<string, string | string[] | undefined>;
@@ -26,7 +25,7 @@ export const USAGE_MAX_PAGE_SIZE = 5000;
 export const USAGE_DEFAULT_PAGE_SIZE = 20;
 
 export interface RecordsServiceDependencies {
-  pool: Pool;
+  source: CdrSource;
   accounts: AccountsRepository;
   cdrRetention: CalendarPeriod;
   /** The time zone names the CDR store renders (PostgreSQL's pg_timezone_names). */
@@ -85,12 +84,9 @@ export class RecordsService {
     if (cursorText !== undefined && !after) problems.push({ name: 'cursor', reason: 'is not a cursor this API issued; pass the cursor of the previous page as it was' });
     const request = this.parse(principal, query, ['limit', 'cursor', 'id'], problems);
     const accountIds = await this.accountsCovered(principal, request);
-    const rows = await this.read(request.timezone, recordsPageSql(request, accountIds, rangeOf(request), literal, { limit, after }), []);
-    const truncated = rows.length > limit;
-    const page = truncated ? rows.slice(0, limit) : rows;
-    const last = page[page.length - 1];
-    const cursor = last ? encodeCursor({ startTime: String(last.position_time), id: String(last.position_id) }) : cursorText;
-    return { records: page.map((row) => toJsonRecord(row, request.fields)), truncated, ...(cursor !== undefined && { cursor }) };
+    const page = await this.deps.source.recordsPage({ request, accountIds }, { limit, after });
+    const cursor = page.end ? encodeCursor(page.end) : cursorText;
+    return { records: page.records.map((row) => toJsonRecord(row, request.fields)), truncated: page.more, ...(cursor !== undefined && { cursor }) };
   }
 
   /** GET /v1/records?id=...: those records among the accounts the caller may read, and the ids not found. */
@@ -120,7 +116,7 @@ export class RecordsService {
     const withDescendants = subaccounts === undefined ? accountId === undefined : subaccounts === 'true';
     const accountIds = withDescendants ? (await this.deps.accounts.selfAndDescendants(account)).map((a) => a.id) : [account];
     const unique = [...new Set(ids.map((id) => id.toLowerCase()))];
-    const rows = await this.read(timezone, recordsByIdSql(fields), [unique, accountIds]);
+    const rows = await this.deps.source.recordsById({ ids: unique, accountIds, fields, timezone });
     const found = new Set(rows.map((row) => String(row.position_id)));
     return { records: rows.map((row) => toJsonRecord(row, fields)), idsNotFound: unique.filter((id) => !found.has(id)) };
   }
@@ -135,15 +131,7 @@ export class RecordsService {
     if (format !== 'json' && format !== 'csv') problems.push({ name: 'format', reason: 'must be json or csv' });
     const request = this.parse(principal, { ...query, type: 'usage' }, ['format', 'page[number]', 'page[size]'], problems);
     const accountIds = await this.accountsCovered(principal, request);
-    const range = rangeOf(request);
-    const offset = (pageNumber - 1) * pageSize;
-    const rows = await this.read('UTC', usageSelectSql(request, accountIds, range, literal, { limit: pageSize, offset }), []);
-    let totalResults = rows.length > 0 ? Number(rows[0]!.total_results) : 0;
-    if (rows.length === 0 && offset > 0) {
-      // Past the last page: no row carries the total, count the groups themselves.
-      const counted = await this.read('UTC', `SELECT count(*) AS n FROM (${usageSelectSql(request, accountIds, range, literal)}) g`, []);
-      totalResults = Number(counted[0]!.n);
-    }
+    const { rows, total: totalResults } = await this.deps.source.usageGroups({ request, accountIds }, { limit: pageSize, offset: (pageNumber - 1) * pageSize });
     return {
       format: format as 'json' | 'csv',
       columns: request.fields,
@@ -190,26 +178,6 @@ export class RecordsService {
     }
     return request.include_subaccounts ? (await this.deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id) : [request.account_id];
   }
-
-  /** One read-only transaction in `timezone` (timestamps render in it). */
-  private async read(timezone: string, sql: string, params: unknown[]): Promise<Array<Record<string, unknown>>> {
-    const client = await this.deps.pool.connect();
-    try {
-      await client.query(`BEGIN READ ONLY; SET LOCAL TimeZone = ${literal(timezone)}`);
-      const result = await client.query(sql, params);
-      await client.query('COMMIT');
-      return result.rows as Array<Record<string, unknown>>;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
-  }
-}
-
-function rangeOf(request: ReportRequest) {
-  return { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
 }
 
 function checkKnown(query: QueryParams, known: ReadonlySet<string>, problems: InvalidParam[]): void {

@@ -1,3 +1,4 @@
+import { PostgresCdrSource } from '@cdr-reports/cdr-store';
 import type { Config } from '@cdr-reports/config';
 import { AccountsRepository, CallbacksRepository, ReportsRepository, SchedulesRepository, type Pool } from '@cdr-reports/db';
 import { CallbackOutbox, CallbackQueue, ReportQueue, ScheduleQueue } from '@cdr-reports/jobs';
@@ -37,6 +38,7 @@ export interface ReportServicesOptions {
 export async function createReportServices(options: ReportServicesOptions): Promise<ReportServices> {
   const { config, pool, redis, storage, logger } = options;
   const accounts = new AccountsRepository(pool);
+  const source = new PostgresCdrSource(pool);
   const reportsRepository = new ReportsRepository(pool);
   const callbacksRepository = new CallbacksRepository(pool);
   const queue = new ReportQueue(redis, config.queuePrefix);
@@ -47,7 +49,7 @@ export async function createReportServices(options: ReportServicesOptions): Prom
     accounts,
     queue,
     outbox: new CallbackOutbox(callbackQueue, callbacksRepository, logger),
-    export: { pool, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
+    export: { source, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
     reportTtlMs: config.reportTtlMs,
     thresholds: { largeRows: config.reportLargeRows, fanOutRows: config.reportFanOutRows, segmentRows: config.reportSegmentRows },
     accountConcurrency: config.reportAccountConcurrency,
@@ -83,7 +85,7 @@ export async function createReportServices(options: ReportServicesOptions): Prom
   return {
     reports,
     schedules,
-    records: new RecordsService({ pool, accounts, cdrRetention: config.cdrRetention, timeZones }),
+    records: new RecordsService({ source, accounts, cdrRetention: config.cdrRetention, timeZones }),
     callbacks: new CallbackService(reports, callbacksRepository, runner),
     accounts,
     runner,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { ReportRequest } from '@cdr-reports/domain';
-import { exportCopySql, summarySql, type TimeRange } from '@cdr-reports/export';
+import { exportCopySql, summarySql, type TimeRange } from '@cdr-reports/cdr-store';
 import { reportRequest } from '@cdr-reports/testing';
 
 const RANGE: TimeRange = { from: new Date('2026-03-01T00:00:00Z'), to: new Date('2026-03-02T00:00:00Z') };
