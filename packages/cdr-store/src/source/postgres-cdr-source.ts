@@ -81,34 +81,31 @@ export class PostgresCdrSource implements CdrSource {
   }
 
   /** One short read-only transaction in `timezone` (timestamps render in it). */
-  private async read(timezone: string, sql: (client: PoolClient) => string, params: unknown[] = []): Promise<SourceRow[]> {
-    const client = await this.connect();
-    const connection = watchConnection(client);
-    try {
-      await client.query(`BEGIN READ ONLY; SET LOCAL TimeZone = ${client.escapeLiteral(timezone)}`);
-      const result = await client.query<SourceRow>(sql(client), params);
-      await client.query('COMMIT');
-      return result.rows;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw translatePgError(error, connection.lost);
-    } finally {
-      connection.stop();
-      client.release(connection.lost);
-    }
+  private read(timezone: string, sql: (client: PoolClient) => string, params: unknown[] = []): Promise<SourceRow[]> {
+    // BEGIN and SET in one round trip.
+    const begin = (client: PoolClient) => [`BEGIN READ ONLY; SET LOCAL TimeZone = ${client.escapeLiteral(timezone)}`];
+    return this.transaction(begin, async (client) => (await client.query<SourceRow>(sql(client), params)).rows);
   }
 
   /** The summary query on its own connection, in the snapshot exported by the COPY's transaction. */
-  private async summaryInSnapshot(snapshot: string, sql: string): Promise<ReportSummary> {
+  private summaryInSnapshot(snapshot: string, sql: string): Promise<ReportSummary> {
+    const begin = (client: PoolClient) => [
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+      `SET TRANSACTION SNAPSHOT ${client.escapeLiteral(snapshot)}`,
+      `SET LOCAL work_mem = '64MB'`,
+    ];
+    return this.transaction(begin, async (client) => foldSummary((await client.query<SummaryRow>(sql)).rows));
+  }
+
+  /** `work` between the `begin` statements and COMMIT on one connection; any failure translated. */
+  private async transaction<T>(begin: (client: PoolClient) => string[], work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.connect();
     const connection = watchConnection(client);
     try {
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(`SET TRANSACTION SNAPSHOT ${client.escapeLiteral(snapshot)}`);
-      await client.query(`SET LOCAL work_mem = '64MB'`);
-      const result = await client.query<SummaryRow>(sql);
+      for (const statement of begin(client)) await client.query(statement);
+      const result = await work(client);
       await client.query('COMMIT');
-      return foldSummary(result.rows);
+      return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw translatePgError(error, connection.lost);
