@@ -14,7 +14,7 @@ import { isS3NotFound, isS3Unsupported, s3ErrorCode } from './s3-errors';
 export interface EnsureBucketResult {
   /** True when this call created the bucket. */
   created: boolean;
-  /** `unsupported` when the server has no lifecycle API (s3rver); expiry then rests on the sweeper alone. */
+  /** `unsupported` when the server has no lifecycle API (some S3 clones); expiry then rests on the sweeper alone. */
   lifecycle: 'applied' | 'unsupported';
 }
 
@@ -58,7 +58,7 @@ async function createBucketIfMissing(client: S3Client, bucket: string): Promise<
     return true;
   } catch (error) {
     const code = s3ErrorCode(error);
-    // Another replica won the race. s3rver says BucketAlreadyExists for its own buckets too,
+    // Another replica won the race. Some S3 clones say BucketAlreadyExists for their own buckets too,
     // which on AWS means someone else's bucket: only a bucket we can reach counts as ours.
     if (code === 'BucketAlreadyOwnedByYou') return false;
     if (code === 'BucketAlreadyExists' && (await bucketExists(client, bucket).catch(() => false))) return false;

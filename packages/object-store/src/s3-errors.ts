@@ -29,7 +29,7 @@ export function isS3NotFound(error: unknown): boolean {
   return code === 'NotFound' || code === 'NoSuchKey' || s3HttpStatus(error) === 404;
 }
 
-/** An operation the server does not implement (s3rver answers lifecycle calls this way). */
+/** An operation the server does not implement (some S3 clones answer lifecycle calls this way). */
 export function isS3Unsupported(error: unknown): boolean {
   // S3's code for this is the HTTP 501 name, so the status alone decides.
   return s3HttpStatus(error) === 501;
