@@ -9,24 +9,31 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Logger } from '@cdr-reports/logging';
 import { REPORT_LIFECYCLE_RULES } from './lifecycle-rules';
-import { isS3NotFound, isS3Unsupported, s3ErrorCode } from './s3-errors';
+import { isS3NotFound, isS3Unsupported, s3ErrorCode, toStorageError } from './s3-errors';
 
 export interface EnsureBucketResult {
   /** True when this call created the bucket. */
   created: boolean;
-  /** `unsupported` when the server has no lifecycle API (s3rver); expiry then rests on the sweeper alone. */
+  /** `unsupported` when the server has no lifecycle API (some S3 clones); expiry then rests on the sweeper alone. */
   lifecycle: 'applied' | 'unsupported';
 }
 
 /**
  * Makes the report bucket ready: creates it if missing and applies the report lifecycle rules.
  * Safe to run at every start of every replica: concurrent creation is tolerated, and lifecycle rules
- * that others added to the bucket are kept.
+ * that others added to the bucket are kept. A storage that cannot be reached, or refuses, rejects with a
+ * StorageUnavailableError.
  */
 export async function ensureBucket(client: S3Client, bucket: string, logger: Logger): Promise<EnsureBucketResult> {
-  const created = await createBucketIfMissing(client, bucket);
-  if (created) logger.info({ bucket }, 'bucket created');
-  const lifecycle = await applyLifecycleRules(client, bucket);
+  let created: boolean;
+  let lifecycle: EnsureBucketResult['lifecycle'];
+  try {
+    created = await createBucketIfMissing(client, bucket);
+    if (created) logger.info({ bucket }, 'bucket created');
+    lifecycle = await applyLifecycleRules(client, bucket);
+  } catch (error) {
+    throw toStorageError('ensure bucket', error);
+  }
   if (lifecycle === 'unsupported') {
     logger.warn({ bucket }, 'lifecycle not supported by this S3 server; the report sweeper enforces expiry');
   }
@@ -58,7 +65,7 @@ async function createBucketIfMissing(client: S3Client, bucket: string): Promise<
     return true;
   } catch (error) {
     const code = s3ErrorCode(error);
-    // Another replica won the race. s3rver says BucketAlreadyExists for its own buckets too,
+    // Another replica won the race. Some S3 clones say BucketAlreadyExists for their own buckets too,
     // which on AWS means someone else's bucket: only a bucket we can reach counts as ours.
     if (code === 'BucketAlreadyOwnedByYou') return false;
     if (code === 'BucketAlreadyExists' && (await bucketExists(client, bucket).catch(() => false))) return false;

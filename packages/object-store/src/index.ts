@@ -1,5 +1,4 @@
 export { createS3Client, type S3ClientOptions, type S3Credentials } from './s3-client';
-export { startEmbeddedS3, EMBEDDED_S3_CREDENTIALS, type EmbeddedS3, type EmbeddedS3Options } from './embedded-s3';
 export { ensureBucket, type EnsureBucketResult } from './ensure-bucket';
 export { REPORTS_PREFIX, REPORT_LIFECYCLE_RULES } from './lifecycle-rules';
 export type { ObjectStore, ObjectInfo, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';

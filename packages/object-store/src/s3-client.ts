@@ -9,7 +9,7 @@ export interface S3Credentials {
 
 export interface S3ClientOptions {
   /**
-   * URL of an S3-compatible service (MinIO, Ceph, the embedded s3rver). Default: unset, which means
+   * URL of an S3-compatible service (MinIO, Ceph, the embedded development server). Default: unset, which means
    * AWS S3 itself, resolved from `region`.
    */
   endpoint?: string;
@@ -37,7 +37,7 @@ export function createS3Client(options: S3ClientOptions = {}): S3Client {
     }),
     ...(options.credentials !== undefined && { credentials: options.credentials }),
     // The SDK's default (checksums on every request since early 2025) silently corrupts streamed uploads
-    // to s3rver and other S3 clones; AWS itself still gets checksums wherever an operation requires one.
+    // to S3 clones; AWS itself still gets checksums wherever an operation requires one.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // Without timeouts a dead connection hangs a job until its lock expires and it is run again. An idle

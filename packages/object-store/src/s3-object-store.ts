@@ -7,16 +7,18 @@ import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { StorageUnavailableError } from '@cdr-reports/domain';
 import { attachmentDisposition } from './content-disposition';
 import { GetObjectPresigner } from './get-object-presigner';
 import type { ObjectInfo, ObjectStore, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';
-import { isS3NotFound, isS3Unsupported, s3ErrorCode, s3HttpStatus } from './s3-errors';
+import { isS3NotFound, isS3Unsupported, missingBucketError, s3ErrorCode, s3HttpStatus, toStorageError } from './s3-errors';
 
 const MIB = 1024 * 1024;
 /** S3 rejects smaller parts (except the last). */
@@ -42,7 +44,11 @@ export interface S3ObjectStoreOptions {
   listPageSize?: number;
 }
 
-/** The object store on S3 or any S3-compatible server. */
+/**
+ * The object store on S3 or any S3-compatible server. Every failure of the storage (an S3 error answer, a
+ * missing bucket, a connection refused or cut) rejects as the domain's StorageUnavailableError (see
+ * toStorageError); a missing object is a result, not a failure, and an abort stays an AbortError.
+ */
 export class S3ObjectStore implements ObjectStore {
   private readonly client: S3Client;
   private readonly bucket: string;
@@ -89,7 +95,13 @@ export class S3ObjectStore implements ObjectStore {
     pipeline(body, counted, () => undefined);
     if (signal) addAbortSignal(signal, counted);
 
-    await this.abortUnfinishedUploads(key);
+    try {
+      await this.abortUnfinishedUploads(key);
+    } catch (error) {
+      // Nothing reads the body yet: destroy it through the pipeline.
+      counted.destroy();
+      throw signal?.aborted ? uploadAborted(signal) : toStorageError('ListMultipartUploads', error);
+    }
     const upload = new Upload({
       client: this.client,
       params: {
@@ -110,7 +122,7 @@ export class S3ObjectStore implements ObjectStore {
       // parts and CompleteMultipartUpload keep running, so an object could still appear after the rejection.
       await upload.done();
     } catch (error) {
-      const failure = signal?.aborted ? uploadAborted(signal) : (sourceError ?? error);
+      const failure = signal?.aborted ? uploadAborted(signal) : (sourceError ?? toStorageError('upload', error));
       counted.destroy();
       await this.discardParts(key, upload.uploadId);
       throw failure;
@@ -139,7 +151,7 @@ export class S3ObjectStore implements ObjectStore {
       try {
         return await this.concatenateByCopy(sources, key, options, sizes);
       } catch (error) {
-        if (!isS3Unsupported(error)) throw error;
+        if (!isS3Unsupported(error)) throw toStorageError('UploadPartCopy', error);
       }
     }
     const open = (source: string) => this.getStream(source);
@@ -147,7 +159,12 @@ export class S3ObjectStore implements ObjectStore {
       for (const source of sources) {
         const stream = await open(source);
         if (!stream) throw new Error(`cannot concatenate: object ${source} disappeared`);
-        yield* stream;
+        try {
+          yield* stream;
+        } catch (error) {
+          // A download cut off mid-way: the storage's failure, not the source stream's.
+          throw toStorageError('GetObject', error);
+        }
       }
     }
     return this.putStream(key, Readable.from(bytes()), options);
@@ -198,9 +215,11 @@ export class S3ObjectStore implements ObjectStore {
         contentDisposition: object.ContentDisposition,
       };
     } catch (error) {
-      if (isS3NotFound(error)) return undefined;
-      throw error;
+      if (!isS3NotFound(error)) throw toStorageError('HeadObject', error);
     }
+    // A HEAD answer has no body to say NoSuchBucket: a 404 is as much a missing bucket as a missing object.
+    await this.assertBucketExists('HeadObject');
+    return undefined;
   }
 
   async getStream(key: string): Promise<Readable | undefined> {
@@ -211,7 +230,7 @@ export class S3ObjectStore implements ObjectStore {
       return object.Body;
     } catch (error) {
       if (isS3NotFound(error)) return undefined;
-      throw error;
+      throw toStorageError('GetObject', error);
     }
   }
 
@@ -220,16 +239,25 @@ export class S3ObjectStore implements ObjectStore {
       { client: this.client, pageSize: this.listPageSize },
       { Bucket: this.bucket, Prefix: prefix },
     );
-    for await (const page of pages) {
-      for (const object of page.Contents ?? []) {
-        if (object.Key === undefined) continue;
-        yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+    try {
+      for await (const page of pages) {
+        for (const object of page.Contents ?? []) {
+          if (object.Key === undefined) continue;
+          yield { key: object.Key, size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) };
+        }
       }
+    } catch (error) {
+      // Only the pages fail here: a consumer that stops early returns from the yield, it does not throw into it.
+      throw toStorageError('ListObjectsV2', error);
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    } catch (error) {
+      throw toStorageError('DeleteObject', error);
+    }
   }
 
   async deletePrefix(prefix: string): Promise<number> {
@@ -252,23 +280,46 @@ export class S3ObjectStore implements ObjectStore {
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > MAX_PRESIGN_SECONDS) {
       throw new RangeError(`expiresInSeconds must be an integer from 1 to ${MAX_PRESIGN_SECONDS} (7 days), got ${expiresInSeconds}`);
     }
-    return this.presigner.presign(key, {
-      expiresIn: expiresInSeconds,
-      ...(downloadFilename !== undefined && { contentDisposition: attachmentDisposition(downloadFilename) }),
-    });
+    try {
+      return await this.presigner.presign(key, {
+        expiresIn: expiresInSeconds,
+        ...(downloadFilename !== undefined && { contentDisposition: attachmentDisposition(downloadFilename) }),
+      });
+    } catch (error) {
+      // Signing is local; what can fail is resolving the credentials (an unreachable metadata service...).
+      throw toStorageError('presign GetObject', error);
+    }
+  }
+
+  /** Resolves if the bucket exists; a StorageUnavailableError if it does not or cannot be asked. */
+  private async assertBucketExists(operation: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      if (isS3NotFound(error)) throw missingBucketError(operation, this.bucket, error);
+      throw toStorageError(operation, error);
+    }
   }
 
   private async deleteKeys(keys: string[]): Promise<number> {
-    const result = await this.client.send(
-      new DeleteObjectsCommand({
-        Bucket: this.bucket,
-        Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true },
-      }),
-    );
+    let result;
+    try {
+      result = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: keys.map((key) => ({ Key: key })), Quiet: true },
+        }),
+      );
+    } catch (error) {
+      throw toStorageError('DeleteObjects', error);
+    }
     const failed = result.Errors ?? [];
     if (failed.length > 0) {
       const first = failed[0];
-      throw new Error(`could not delete ${failed.length} of ${keys.length} objects (first: ${first?.Key}: ${first?.Code} ${first?.Message})`);
+      // The storage refused some keys (AccessDenied, InternalError...): its failure, answered per key.
+      throw new StorageUnavailableError(
+        `S3 DeleteObjects failed for ${failed.length} of ${keys.length} objects: ${first?.Code ?? 'Error'} (first: ${first?.Key}: ${first?.Message})`,
+      );
     }
     return keys.length;
   }

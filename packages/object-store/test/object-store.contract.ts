@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { StorageUnavailableError } from '@cdr-reports/domain';
 import { waitFor } from '@cdr-reports/testing';
 import { attachmentDisposition, type ObjectStore } from '../src';
 
@@ -56,10 +57,17 @@ async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> 
 }
 
 /**
- * The behaviour every ObjectStore adapter must have. Build the adapter with its smallest part size (5 MiB)
- * and a small list page size (2) so that multipart uploads and list paging are both exercised.
+ * Stores of the adapter whose storage is out of reach, by situation: `{ 'the server is down': ..., 'the bucket
+ * does not exist': ... }`. Each must fail every call; the contract checks how.
  */
-export function itBehavesLikeAnObjectStore(makeStore: () => ObjectStore | Promise<ObjectStore>): void {
+export type UnavailableStores = Record<string, () => ObjectStore | Promise<ObjectStore>>;
+
+/**
+ * The behaviour every ObjectStore adapter must have. Build the adapter with its smallest part size (5 MiB)
+ * and a small list page size (2) so that multipart uploads and list paging are both exercised. `unavailable`
+ * gives stores of the same adapter whose storage cannot be used (see UnavailableStores).
+ */
+export function itBehavesLikeAnObjectStore(makeStore: () => ObjectStore | Promise<ObjectStore>, unavailable: UnavailableStores = {}): void {
   describe('ObjectStore contract', () => {
     let store: ObjectStore;
     let base: string;
@@ -222,4 +230,47 @@ export function itBehavesLikeAnObjectStore(makeStore: () => ObjectStore | Promis
       await expect(store.deletePrefix('')).rejects.toThrow(RangeError);
     });
   });
+
+  for (const [situation, makeUnavailable] of Object.entries(unavailable)) {
+    describe(`ObjectStore contract when ${situation}`, () => {
+      let store: ObjectStore;
+
+      beforeAll(async () => {
+        store = await makeUnavailable();
+      });
+
+      it('rejects an upload with StorageUnavailableError and destroys its body', async () => {
+        const { stream } = randomSource(6 * MIB);
+        const upload = store.putStream('outage/report.csv.gz', stream, { contentType: 'application/gzip' });
+        await expect(upload).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(upload).rejects.toMatchObject({ code: 'STORAGE_UNAVAILABLE' });
+        // The pipeline that feeds the upload destroys the body as it closes, a tick later.
+        await waitFor(() => stream.destroyed, { timeoutMs: 2_000, what: 'the body to be destroyed' });
+      });
+
+      it('rejects reads with StorageUnavailableError, never answering "no such object"', async () => {
+        await expect(store.getStream('outage/report.csv.gz')).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(store.head('outage/report.csv.gz')).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(keysUnder(store, 'outage/')).rejects.toBeInstanceOf(StorageUnavailableError);
+      });
+
+      it('rejects deletions with StorageUnavailableError', async () => {
+        await expect(store.delete('outage/report.csv.gz')).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(store.deletePrefix('outage/')).rejects.toBeInstanceOf(StorageUnavailableError);
+      });
+
+      it('keeps an abort an abort', async () => {
+        const controller = new AbortController();
+        const { stream } = randomSource(6 * MIB);
+        const upload = store.putStream('outage/aborted.bin', stream, { contentType: 'application/octet-stream', signal: controller.signal });
+        controller.abort();
+        const error = await upload.then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
+        expect(error).toMatchObject({ name: 'AbortError' });
+        expect(error).not.toBeInstanceOf(StorageUnavailableError);
+      });
+    });
+  }
 }

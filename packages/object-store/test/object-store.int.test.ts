@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import { Readable } from 'node:stream';
-import { CreateMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createLogger } from '@cdr-reports/logging';
-import { startTestS3, waitFor, type TestS3 } from '@cdr-reports/testing';
-import { ensureBucket, S3ObjectStore } from '../src';
+import { freePort, startTestS3, waitFor, type TestS3 } from '@cdr-reports/testing';
+import { createS3Client, ensureBucket, S3ObjectStore } from '../src';
 import { itBehavesLikeAnObjectStore } from './object-store.contract';
 
 const MIB = 1024 * 1024;
@@ -29,17 +29,25 @@ function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: ()
 
 describe('S3ObjectStore on the embedded s3rver', () => {
   let s3: TestS3;
+  let down: S3Client;
 
   beforeAll(async () => {
     s3 = await startTestS3();
+    // A loopback port nothing listens on: every connection is refused.
+    down = createS3Client({ endpoint: `http://127.0.0.1:${await freePort()}`, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   });
 
   afterAll(async () => {
+    down.destroy();
     await s3.close();
   });
 
   itBehavesLikeAnObjectStore(
     () => new S3ObjectStore({ client: s3.client, bucket: s3.bucket, partSize: 5 * MIB, queueSize: 2, listPageSize: 2 }),
+    {
+      'the S3 server is down': () => new S3ObjectStore({ client: down, bucket: s3.bucket, partSize: 5 * MIB }),
+      'the bucket does not exist': () => new S3ObjectStore({ client: s3.client, bucket: `missing-${Date.now()}`, partSize: 5 * MIB }),
+    },
   );
 
   describe('ensureBucket', () => {

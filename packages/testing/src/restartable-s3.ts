@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import { createS3Client, startEmbeddedS3, type EmbeddedS3 } from '@cdr-reports/object-store';
+import { startEmbeddedS3Process, type EmbeddedS3Process } from '@cdr-reports/embedded-s3';
+import { createS3Client } from '@cdr-reports/object-store';
 import type { TestS3 } from './s3';
 
 /** An embedded S3 server a test can take away and bring back, on the same port and over the same files. */
@@ -12,7 +13,10 @@ export interface RestartableS3 extends TestS3 {
   /** The folder that holds the buckets, kept across restarts. */
   directory: string;
   readonly running: boolean;
-  /** Stops listening at once (new connections are refused); resolves when open connections are closed. */
+  /**
+   * Stops the server's process with SIGTERM: it stops listening at once (new connections are refused) and exits
+   * once open connections are closed.
+   */
   stop(): Promise<void>;
   /** Listens again on the same port over the same folder: stored objects and buckets are still there. */
   start(): Promise<void>;
@@ -21,14 +25,15 @@ export interface RestartableS3 extends TestS3 {
 }
 
 /**
- * Starts an embedded S3 server (s3rver) on a free port, over a temporary folder, with a fresh bucket, that the
- * test can stop and start again as an S3 outage. `close()` stops it for good and deletes its files.
+ * Starts an embedded S3 server (s3rver) in a process of its own, on a free port, over a temporary folder, with a
+ * fresh bucket, that the test can stop and start again as an S3 outage. `close()` stops it for good and deletes
+ * its files.
  */
 export async function startRestartableS3(): Promise<RestartableS3> {
   const directory = await mkdtemp(join(tmpdir(), 'cdr-test-s3-'));
-  let server: EmbeddedS3 | undefined;
+  let server: EmbeddedS3Process | undefined;
   try {
-    server = await startEmbeddedS3({ port: 0, directory });
+    server = await startEmbeddedS3Process({ port: 0, directory });
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
     throw error;
@@ -65,7 +70,7 @@ export async function startRestartableS3(): Promise<RestartableS3> {
     },
     async start() {
       if (server) return;
-      server = await startEmbeddedS3({ port, directory });
+      server = await startEmbeddedS3Process({ port, directory });
     },
     async storedParts() {
       // s3rver keeps an unfinished multipart upload as {bucket}/._S3rver_uploads/{uploadId}/{partNumber} (+ .md5).

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
-import { createS3Client, startEmbeddedS3 } from '@cdr-reports/object-store';
+import { startEmbeddedS3 } from '@cdr-reports/embedded-s3';
+import { createS3Client } from '@cdr-reports/object-store';
 
 export interface TestS3 {
   /** http:// URL of an S3 server that belongs to this test suite alone. */
@@ -16,7 +17,10 @@ export interface TestS3 {
   close(): Promise<void>;
 }
 
-/** Starts an embedded S3 server on a free port, over a temporary folder, with a fresh bucket. */
+/**
+ * Starts an embedded S3 server on a free port, over a temporary folder, with a fresh bucket. In the test's own
+ * process, which is quickest (a test process is not an app; startRestartableS3 runs it in a process of its own).
+ */
 export async function startTestS3(): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'cdr-test-s3-'));
   const server = await startEmbeddedS3({ port: 0, directory });

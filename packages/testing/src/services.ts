@@ -1,5 +1,5 @@
 import { parseConfig, type Config } from '@cdr-reports/config';
-import { EMBEDDED_S3_CREDENTIALS } from '@cdr-reports/object-store';
+import { EMBEDDED_S3_CREDENTIALS } from '@cdr-reports/embedded-s3';
 import { createTestDatabase, type TestDatabase } from './database';
 import { TEST_REDIS_URL, uniqueQueuePrefix } from './redis';
 import { startTestS3, type TestS3 } from './s3';

@@ -6,7 +6,6 @@ import { createProducerConnection, upsertSchedules } from '@cdr-reports/jobs';
 import { runUntilSignal } from '@cdr-reports/lifecycle';
 import { createLogger } from '@cdr-reports/logging';
 import { runNotifier } from '@cdr-reports/notifier';
-import { startEmbeddedS3 } from '@cdr-reports/object-store';
 import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS, runWorker } from '@cdr-reports/worker';
 import { UsageError, type CliContext } from '../context';
 import type { Command } from './command';
@@ -39,11 +38,8 @@ export const startCommand: Command = {
         api: () => runApi(config, logger),
         worker: () => runWorker(config, logger),
         notifier: () => runNotifier(config, logger),
-        s3: async () => {
-          const server = await startEmbeddedS3({ port: config.embeddedS3Port, directory: config.embeddedS3Dir });
-          logger.info({ endpoint: server.endpoint, directory: config.embeddedS3Dir }, 'embedded S3 server started');
-          return () => server.close();
-        },
+        // Loaded only here: this process is then the embedded server alone (it patches its node:crypto).
+        s3: async () => (await import('@cdr-reports/embedded-s3')).serveEmbeddedS3({ port: config.embeddedS3Port, directory: config.embeddedS3Dir }, logger),
       };
       await runUntilSignal(logger, starters[target!]!, { shutdownDeadlineMs: config.shutdownTimeoutMs });
       // The process now lives until a signal stops it.
@@ -68,7 +64,7 @@ async function startAll(ctx: CliContext): Promise<number> {
 
   const children = new Map<string, ChildProcess>();
   let stopping = false;
-  const spawnApp = (name: string) => {
+  const spawnApp = (name: string, command: string[] = [CLI_MAIN, 'start', name]) => {
     const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
     // The worker and the notifier serve /metrics on ports of their own: METRICS_PORT and the next one.
     const env =
@@ -77,7 +73,7 @@ async function startAll(ctx: CliContext): Promise<number> {
         : name === 'worker'
           ? { ...WORKER_ENVIRONMENT, ...process.env }
           : process.env;
-    const child = spawn(process.execPath, [...process.execArgv, ...flags, CLI_MAIN, 'start', name], {
+    const child = spawn(process.execPath, [...process.execArgv, ...flags, ...command], {
       env,
       stdio: 'inherit',
     });
@@ -109,7 +105,11 @@ async function startAll(ctx: CliContext): Promise<number> {
   process.on('SIGTERM', () => void stopAll(0));
 
   if (!ctx.config.s3Endpoint) {
-    spawnApp('s3');
+    // A process of its own, from the embedded-s3 package's entry (not the CLI): s3rver and its patch of
+    // node:crypto never come near the api, the worker or the notifier. Imported lazily for the same reason.
+    const { EMBEDDED_S3_MAIN, embeddedS3Arguments } = await import('@cdr-reports/embedded-s3');
+    const options = { port: ctx.config.embeddedS3Port, directory: ctx.config.embeddedS3Dir, logLevel: ctx.config.logLevel };
+    spawnApp('s3', [EMBEDDED_S3_MAIN, ...embeddedS3Arguments(options)]);
     await waitForPort(ctx.config.embeddedS3Port, 15_000);
   }
   for (const app of APPS) spawnApp(app);

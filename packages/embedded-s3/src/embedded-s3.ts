@@ -1,15 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { isIPv6 } from 'node:net';
 import S3rver from 's3rver';
-import type { S3Credentials } from './s3-client';
+import { EMBEDDED_S3_CREDENTIALS, type EmbeddedS3Credentials } from './embedded-s3-credentials';
 import { enableSingleDesForS3rver } from './s3rver-des-compat';
 import { addMultipartUploadOperations } from './s3rver-multipart-uploads';
-
-/** s3rver does not verify SigV4 signatures, but the SDK signs every request and needs some key to do it. */
-export const EMBEDDED_S3_CREDENTIALS: Readonly<S3Credentials> = Object.freeze({
-  accessKeyId: 'S3RVER',
-  secretAccessKey: 'S3RVER',
-});
 
 export interface EmbeddedS3Options {
   /** TCP port; 0 picks a free one (the actual port is in `endpoint`). */
@@ -23,7 +17,7 @@ export interface EmbeddedS3Options {
 export interface EmbeddedS3 {
   /** http:// URL to give `createS3Client`, with the port actually bound. */
   endpoint: string;
-  credentials: S3Credentials;
+  credentials: EmbeddedS3Credentials;
   /** Stops listening; resolves once every connection is closed. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -33,8 +27,10 @@ const CLOSE_GRACE_MS = 5_000;
 
 /**
  * Starts s3rver 3.7.1 in this process: an S3-compatible server for development, tests and the demo,
- * used when no S3 endpoint is configured. The process needs no special flags (see s3rver-des-compat.ts), and
- * the server also lists and aborts unfinished multipart uploads (see s3rver-multipart-uploads.ts).
+ * used when no S3 endpoint is configured. The process needs no special flags, because this patches its
+ * `node:crypto` (see s3rver-des-compat.ts): call it only in a process of its own (main.ts, startEmbeddedS3Process)
+ * or a test's, never in the api, the worker or the notifier. The server also lists and aborts unfinished
+ * multipart uploads (see s3rver-multipart-uploads.ts).
  */
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
   const host = options.host ?? '127.0.0.1';

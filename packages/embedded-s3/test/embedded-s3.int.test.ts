@@ -16,7 +16,8 @@ import {
   UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { createS3Client, startEmbeddedS3 } from '../src';
+import { createS3Client } from '@cdr-reports/object-store';
+import { startEmbeddedS3 } from '../src';
 
 describe('startEmbeddedS3', () => {
   const root = join(tmpdir(), `cdr-embedded-s3-${randomBytes(5).toString('hex')}`);
