@@ -4,6 +4,7 @@
  */
 import { createPool } from '@cdr-reports/db';
 import { TEST_DATABASE_SERVER } from '@cdr-reports/testing';
+import { benchAccountTree } from './account-tree.bench';
 import { benchCallbacks } from './callbacks.bench';
 import { benchExport } from './export.bench';
 import { benchImport } from './import.bench';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     ['records', benchRecords],
     ['export', benchExport],
     ['import', benchImport],
+    ['account-tree', benchAccountTree],
   ];
   const figures: Figure[] = [];
   for (const [name, run] of benchmarks) {

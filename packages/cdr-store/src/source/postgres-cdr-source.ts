@@ -29,14 +29,15 @@ export class PostgresCdrSource implements CdrSource {
         // The groups of a busy hierarchy are sorted in memory rather than spilled to disk.
         await client.query(`SET LOCAL work_mem = '64MB'`);
       } else {
-        // Rows stream from the first one: each segment is read in (start_time, id) order from the index
-        // (one index scan per account, merged), never collected and sorted first, which would hold the
-        // compressor idle at the start of every segment. No parallel workers, whose sort and merge compete with
-        // the compressor for the same cores, and no JIT, whose compile time a day of rows does not pay back.
+        // Rows stream from the first one: each segment is read in (start_time, id) order from an index (one
+        // index scan per account, merged, or one scan of cdrs_time_idx over many accounts: see readPlan), never
+        // collected and sorted first, which would hold the compressor idle at the start of every segment.
         await client.query('SET LOCAL enable_sort = off');
-        await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-        await client.query('SET LOCAL jit = off');
       }
+      // No parallel workers, whose sort and merge compete with the compressor for the same cores, and no JIT,
+      // whose compile time a day of rows does not pay back.
+      await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
+      await client.query('SET LOCAL jit = off');
       // The summary is read on a second connection in the same snapshot, while the rows stream.
       const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
       const summary = this.summaryInSnapshot(snapshot, summarySql(request, accountIds, range, literal));
