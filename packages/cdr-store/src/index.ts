@@ -15,4 +15,4 @@ export { writeCdrs, csvLine, csvHeader, ndjsonLine, type CdrFileFormat, type Wri
 export type { CdrSource, CdrSelection, ReportRead, CsvSegment, RecordsPageRead, SourceRow, RecordPosition, TimeRange } from './source/cdr-source';
 export { PostgresCdrSource } from './source/postgres-cdr-source';
 // The SQL itself, for its unit tests and the benchmark's psql baseline.
-export { exportCopySql, summarySql, usageSelectSql, recordsPageSql } from './source/cdr-queries';
+export { exportCopySql, summarySql, usageSelectSql, recordsPageSql, readPlan, MERGED_SCAN_MAX_ACCOUNTS, type ReadPlan } from './source/cdr-queries';

@@ -34,7 +34,7 @@ export interface ExportJob {
   accountIds: readonly string[];
   /** Aborts the export: no object is left behind and exportReport rejects with an AbortError. */
   signal: AbortSignal;
-  /** Called at least every second or 50k rows while rows flow, and once per segment. */
+  /** Called at least every second or 50k rows while rows flow, and once per segment that held rows. */
   onProgress(progress: ExportProgress): Promise<void>;
   /**
    * Export one part of a fanned-out report instead of the whole: its time range, whether it starts the file
@@ -112,9 +112,13 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
       }
       rows += csv.rows;
       if (job.signal.aborted) throw new AbortedError('the report was aborted');
-      await job.onProgress({ items: rows, percent: (100 * (segment.to.getTime() - range.from.getTime())) / totalMs });
-      lastReport = Date.now();
-      rowsAtLastReport = rows;
+      // Once per segment that held rows; the empty days of a long range only once a second (13 months of
+      // mostly empty days would otherwise write hundreds of progress updates).
+      if (csv.rows > 0 || Date.now() - lastReport >= intervalMs) {
+        await job.onProgress({ items: rows, percent: (100 * (segment.to.getTime() - range.from.getTime())) / totalMs });
+        lastReport = Date.now();
+        rowsAtLastReport = rows;
+      }
     }
     const summary: ReportSummary = await read.summary;
     readOpen = false;
