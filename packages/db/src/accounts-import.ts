@@ -21,6 +21,9 @@ export interface AccountImportResult {
 /** Every problem of an import, one per line (named `line N`), each naming the account. Nothing was written. */
 export class AccountImportError extends ValidationError {
   override name = 'AccountImportError';
+  constructor(readonly problems: readonly { line: number; reason: string }[]) {
+    super(problems.map((p): InvalidParam => ({ name: `line ${p.line}`, reason: p.reason })));
+  }
 }
 
 interface ExistingRow {
@@ -89,7 +92,7 @@ export async function importAccounts(pool: Pool, rows: readonly AccountImportRow
     }
     if (problems.length > 0) {
       problems.sort((a, b) => a.line - b.line);
-      throw new AccountImportError(problems.map((p): InvalidParam => ({ name: `line ${p.line}`, reason: p.reason })));
+      throw new AccountImportError(problems);
     }
 
     const created = [...fresh.values()];
