@@ -234,6 +234,7 @@ const queryString = (names: readonly string[]) => ({
 export const recordsQuery = queryString([...Object.keys(filterProperties), 'fields', 'include_message', 'limit', 'cursor', 'id']);
 export const usageQuery = queryString([...Object.keys(filterProperties), 'dimensions', 'metrics', 'format', 'page[number]', 'page[size]']);
 export const listReportsQuery = queryString(['status', 'created_after', 'created_before', 'limit', 'cursor']);
+export const listAccountsQuery = queryString(['limit', 'cursor', 'parent_id']);
 
 export const recordsExample = {
   request_status: 'TRUNCATED',
