@@ -179,7 +179,7 @@ export class RecordsService {
       throw new ForbiddenError(`this API key cannot read records of account ${request.account_id}`);
     }
     if (request.account_ids) {
-      await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'read records');
+      await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'read records of');
       return request.account_ids;
     }
     return request.include_subaccounts ? this.deps.accounts.descendantIds(request.account_id) : [request.account_id];

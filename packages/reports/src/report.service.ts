@@ -89,7 +89,7 @@ export class ReportService {
     if (!(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
       throw new ForbiddenError(`this API key cannot request reports for account ${request.account_id}`);
     }
-    if (request.account_ids) await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'request reports');
+    if (request.account_ids) await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'request reports for');
     const result = await this.deps.reports.create({
       id: randomUUID(),
       requestedBy: principal,

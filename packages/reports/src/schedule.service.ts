@@ -52,7 +52,7 @@ export class ScheduleService {
   async create(principal: string, body: unknown): Promise<ScheduleRecord> {
     const settings = parseSchedule(body, this.context(principal));
     await this.checkReportAccount(principal, settings.report.account_id);
-    if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports');
+    if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports for');
     await this.checkCallbackUrl(settings.callback_url);
     const schedule = await this.deps.schedules.create(randomUUID(), principal, settings);
     await this.syncJobScheduler(schedule);
@@ -75,7 +75,7 @@ export class ScheduleService {
     const current = await this.get(principal, id);
     const settings = parseSchedule(body, this.context(principal), current);
     if (settings.report.account_id !== current.report.account_id) await this.checkReportAccount(principal, settings.report.account_id);
-    if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports');
+    if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports for');
     if (settings.callback_url !== current.callback_url) await this.checkCallbackUrl(settings.callback_url);
     const retimed = settings.cron !== current.cron || settings.timezone !== current.timezone || settings.period !== current.period;
     const resumed = current.paused && !settings.paused;
