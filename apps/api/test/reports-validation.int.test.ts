@@ -281,7 +281,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
     });
 
     it('a body over the size limit answers 413, and nothing is created', async () => {
-      const response = await createsNothing(() => rawPost(JSON.stringify(body({ client_ref: 'x'.repeat(100 * 1024) })), 'application/json'));
+      const response = await createsNothing(() => rawPost(JSON.stringify(body({ client_ref: 'x'.repeat(3 * 1024 * 1024) })), 'application/json'));
       expectProblem(response, 413);
     });
   });

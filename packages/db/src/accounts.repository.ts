@@ -65,7 +65,10 @@ const toAccount = (row: AccountRow): Account => ({ id: row.id, name: row.name, p
 export class AccountsRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Creates an account with its first API key and its webhook secret. */
+  /**
+   * Creates an account with its first API key and its webhook secret. Its place in the tree (account_closure)
+   * is filed by the accounts table's insert trigger, in the same transaction (see migration 006).
+   */
   async create(input: { name: string; id?: string; parentId?: string }): Promise<NewAccount> {
     const id = input.id ?? `acc_${randomBytes(6).toString('hex')}`;
     const problems = [];
@@ -115,34 +118,84 @@ export class AccountsRepository {
     return result.rows.map(toAccount);
   }
 
-  /** The account itself and every descendant, at any depth (empty when the account does not exist). */
+  /**
+   * The account itself and every descendant, at any depth, in id order (empty when the account does not exist):
+   * one range scan of the closure's primary key.
+   */
   async selfAndDescendants(id: string): Promise<Account[]> {
     const result = await this.pool.query<AccountRow>(
-      `WITH RECURSIVE tree AS (
-         SELECT id, name, parent_id, created_at FROM accounts WHERE id = $1
-         UNION
-         SELECT a.id, a.name, a.parent_id, a.created_at FROM accounts a JOIN tree t ON a.parent_id = t.id
-       )
-       SELECT id, name, parent_id, created_at FROM tree ORDER BY created_at, id`,
+      `SELECT a.id, a.name, a.parent_id, a.created_at
+       FROM account_closure c JOIN accounts a ON a.id = c.descendant_id
+       WHERE c.ancestor_id = $1 ORDER BY c.descendant_id`,
       [id],
     );
     return result.rows.map(toAccount);
   }
 
-  /** True when `accountId` is `ancestorId` or lies below it. */
+  /**
+   * The ids of the account itself and of every descendant, in id order (empty when the account does not exist).
+   * What a report over a tree needs, once per report: ids only, read from the closure's index alone.
+   */
+  async descendantIds(id: string): Promise<string[]> {
+    const result = await this.pool.query<[string]>({
+      name: 'accounts-descendant-ids',
+      text: 'SELECT descendant_id FROM account_closure WHERE ancestor_id = $1 ORDER BY descendant_id',
+      values: [id],
+      rowMode: 'array',
+    });
+    return result.rows.map((row) => row[0]);
+  }
+
+  /**
+   * One page of accounts in id order, after `after` (exclusive): every account of `under`'s tree (itself
+   * included), or with `parentId` only that account's direct children. Both are range scans of an index
+   * (the closure's primary key, accounts (parent_id, id)), so a page costs the same at any position.
+   */
+  async page(options: { under: string; parentId?: string; after?: string; limit: number }): Promise<Account[]> {
+    const after = options.after !== undefined;
+    // Two texts rather than "$2 IS NULL OR ...": the planner then knows where the range starts. The bound is
+    // given on both sides of the join so that both index scans start at the cursor, not at the first account.
+    const text =
+      options.parentId === undefined
+        ? `SELECT a.id, a.name, a.parent_id, a.created_at
+           FROM account_closure c JOIN accounts a ON a.id = c.descendant_id
+           WHERE c.ancestor_id = $1 ${after ? 'AND c.descendant_id > $3 AND a.id > $3' : ''}
+           ORDER BY c.descendant_id LIMIT $2`
+        : `SELECT id, name, parent_id, created_at FROM accounts
+           WHERE parent_id = $1 ${after ? 'AND id > $3' : ''}
+           ORDER BY id LIMIT $2`;
+    const values = [options.parentId ?? options.under, options.limit, ...(after ? [options.after] : [])];
+    const result = await this.pool.query<AccountRow>(text, values);
+    return result.rows.map(toAccount);
+  }
+
+  /** True when `accountId` is `ancestorId` or lies below it: one probe of the closure's primary key. */
   async isSelfOrDescendant(ancestorId: string, accountId: string): Promise<boolean> {
     // An account asking about itself (most requests) needs no query: it exists, or it could not have a key.
     if (ancestorId === accountId) return true;
-    const result = await this.pool.query(
-      `WITH RECURSIVE up AS (
-         SELECT id, parent_id FROM accounts WHERE id = $2
-         UNION
-         SELECT a.id, a.parent_id FROM accounts a JOIN up ON a.id = up.parent_id
-       )
-       SELECT 1 FROM up WHERE id = $1`,
-      [ancestorId, accountId],
-    );
+    const result = await this.pool.query({
+      name: 'accounts-is-self-or-descendant',
+      text: 'SELECT 1 FROM account_closure WHERE ancestor_id = $1 AND descendant_id = $2',
+      values: [ancestorId, accountId],
+    });
     return (result.rowCount ?? 0) > 0;
+  }
+
+  /**
+   * Those of `ids` that are neither `ancestorId` nor below it (unknown ids included), in the order given,
+   * each once: one query, a probe of the closure's primary key per id.
+   */
+  async unreadable(ancestorId: string, ids: readonly string[]): Promise<string[]> {
+    const others = [...new Set(ids)].filter((id) => id !== ancestorId);
+    if (others.length === 0) return [];
+    const result = await this.pool.query<[string]>({
+      text: `SELECT given.id FROM unnest($2::text[]) WITH ORDINALITY AS given (id, n)
+             WHERE NOT EXISTS (SELECT 1 FROM account_closure c WHERE c.ancestor_id = $1 AND c.descendant_id = given.id)
+             ORDER BY given.n`,
+      values: [ancestorId, others],
+      rowMode: 'array',
+    });
+    return result.rows.map((row) => row[0]);
   }
 
   /** Replaces the account's webhook secret; the old one keeps signing alongside for `overlapHours`. */

@@ -10,6 +10,7 @@ export {
   type NewAccount,
   type Principal,
 } from './accounts.repository';
+export { importAccounts, AccountImportError, type AccountImportRow, type AccountImportResult } from './accounts-import';
 export {
   ReportsRepository,
   IdempotencyMismatchError,

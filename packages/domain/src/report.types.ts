@@ -17,7 +17,13 @@ export interface ReportRequest {
   /** Absent for a report of records; 'usage' for totals by dimension (one row per group). */
   type?: 'usage';
   product: Product;
+  /** The report's owner: the key's account unless named. Without account_ids, the account reported on. */
   account_id: string;
+  /**
+   * When given, exactly these accounts are reported on (each the key's account or below it), instead of
+   * account_id alone or with its descendants (include_subaccounts is then false).
+   */
+  account_ids?: string[];
   include_subaccounts: boolean;
   /** RFC 3339, inclusive, on start_time. */
   date_start: string;

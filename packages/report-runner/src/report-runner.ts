@@ -267,9 +267,13 @@ export class ReportRunner {
     return this.deps.outbox.redeliver(eventId);
   }
 
-  /** The accounts whose records a report covers: its account, with every descendant when asked. */
+  /**
+   * The accounts whose records a report covers: the listed account_ids (authorized when the report was created),
+   * else its account with every descendant when asked (ids read from the account closure), else its account.
+   */
   async accountIdsOf(request: ReportRequest): Promise<string[]> {
-    return request.include_subaccounts ? (await this.deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id) : [request.account_id];
+    if (request.account_ids) return request.account_ids;
+    return request.include_subaccounts ? this.deps.accounts.descendantIds(request.account_id) : [request.account_id];
   }
 
   private async estimateRows(request: ReportRequest): Promise<number> {

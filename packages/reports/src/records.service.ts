@@ -12,6 +12,7 @@ import {
   type InvalidParam,
   type ReportRequest,
 } from '@cdr-reports/domain';
+import { checkAccountIds } from './account-access';
 
 /** The query string as Fastify parses it: a repeated parameter is an array. */
 export type QueryParams = Record<string, string | string[] | undefined>;
@@ -53,9 +54,9 @@ export interface UsagePage {
 }
 
 // Query parameters that carry the same fields as a report request body.
-const LIST_PARAMS = new Set(['status', 'fields', 'dimensions', 'metrics']);
+const LIST_PARAMS = new Set(['status', 'fields', 'dimensions', 'metrics', 'account_ids']);
 const BOOLEAN_PARAMS = new Set(['include_subaccounts', 'include_message']);
-const FILTER_PARAMS = ['product', 'account_id', 'include_subaccounts', 'date_start', 'date_end', 'direction', 'status', 'from', 'to', 'country', 'network', 'hangup_cause', 'client_ref', 'min_duration', 'timezone'];
+const FILTER_PARAMS = ['product', 'account_id', 'account_ids', 'include_subaccounts', 'date_start', 'date_end', 'direction', 'status', 'from', 'to', 'country', 'network', 'hangup_cause', 'client_ref', 'min_duration', 'timezone'];
 const RECORDS_PARAMS = new Set([...FILTER_PARAMS, 'fields', 'include_message', 'limit', 'cursor', 'id']);
 const USAGE_PARAMS = new Set([...FILTER_PARAMS, 'dimensions', 'metrics', 'format', 'page[number]', 'page[size]']);
 const INTEGER_COLUMNS = new Set(CDR_COLUMNS.filter((c) => c.sqlType === 'integer').map((c) => c.name));
@@ -172,11 +173,16 @@ export class RecordsService {
     return request!;
   }
 
+  /** The accounts a read covers, once authorized: account_ids when given, else account_id with its descendants or alone. */
   private async accountsCovered(principal: string, request: ReportRequest): Promise<string[]> {
     if (request.account_id !== principal && !(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
       throw new ForbiddenError(`this API key cannot read records of account ${request.account_id}`);
     }
-    return request.include_subaccounts ? (await this.deps.accounts.selfAndDescendants(request.account_id)).map((a) => a.id) : [request.account_id];
+    if (request.account_ids) {
+      await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'read records of');
+      return request.account_ids;
+    }
+    return request.include_subaccounts ? this.deps.accounts.descendantIds(request.account_id) : [request.account_id];
   }
 }
 

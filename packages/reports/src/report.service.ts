@@ -16,6 +16,7 @@ import type { ReportQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import type { ReportRunner } from '@cdr-reports/report-runner';
+import { checkAccountIds } from './account-access';
 import { downloadLink } from './download-link';
 import { callbackUrlRefusal, type AddressPolicy, type ResolveAll } from '@cdr-reports/webhooks';
 
@@ -88,6 +89,7 @@ export class ReportService {
     if (!(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
       throw new ForbiddenError(`this API key cannot request reports for account ${request.account_id}`);
     }
+    if (request.account_ids) await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'request reports for');
     const result = await this.deps.reports.create({
       id: randomUUID(),
       requestedBy: principal,

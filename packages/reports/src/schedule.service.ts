@@ -18,6 +18,7 @@ import type { Logger } from '@cdr-reports/logging';
 import { CronExpressionParser } from 'cron-parser';
 import { callbackUrlRefusal, type AddressPolicy, type ResolveAll } from '@cdr-reports/webhooks';
 import type { ReportService } from './report.service';
+import { checkAccountIds } from './account-access';
 
 /** The most missed periods one catch-up creates for a schedule (the newest ones). */
 export const MAX_CATCH_UP_PERIODS = 12;
@@ -51,6 +52,7 @@ export class ScheduleService {
   async create(principal: string, body: unknown): Promise<ScheduleRecord> {
     const settings = parseSchedule(body, this.context(principal));
     await this.checkReportAccount(principal, settings.report.account_id);
+    if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports for');
     await this.checkCallbackUrl(settings.callback_url);
     const schedule = await this.deps.schedules.create(randomUUID(), principal, settings);
     await this.syncJobScheduler(schedule);
@@ -73,6 +75,7 @@ export class ScheduleService {
     const current = await this.get(principal, id);
     const settings = parseSchedule(body, this.context(principal), current);
     if (settings.report.account_id !== current.report.account_id) await this.checkReportAccount(principal, settings.report.account_id);
+    if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports for');
     if (settings.callback_url !== current.callback_url) await this.checkCallbackUrl(settings.callback_url);
     const retimed = settings.cron !== current.cron || settings.timezone !== current.timezone || settings.period !== current.period;
     const resumed = current.paused && !settings.paused;

@@ -8,6 +8,7 @@
 import {
   COMPRESSIONS,
   DIRECTIONS,
+  MAX_REPORT_ACCOUNT_IDS,
   PRODUCTS,
   REPORT_STATUSES,
   RFC3339_PATTERN,
@@ -21,6 +22,12 @@ const SCHEDULE_ID = '1b2c3d4e-5f60-4718-9a2b-3c4d5e6f7a8b';
 const timestamp = { type: 'string', pattern: RFC3339_PATTERN.source, description: 'RFC 3339 with an offset' } as const;
 const link = { type: 'object', properties: { href: { type: 'string' } }, required: ['href'] } as const;
 const stringOrList = { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }] } as const;
+
+/**
+ * The body limit of a report request or a schedule (other bodies: 64 KiB). Such a body may list up to
+ * MAX_REPORT_ACCOUNT_IDS account ids, of up to 64 characters each: about 1.4 MB of JSON.
+ */
+export const REPORT_BODY_LIMIT = 2 * 1024 * 1024;
 
 export const problemSchema = {
   $id: 'Problem',
@@ -43,7 +50,7 @@ const PROBLEMS: Record<number, { title: string; slug: string; detail: string; de
   404: { title: 'Not found', slug: 'not-found', detail: `report ${REPORT_ID} not found`, description: 'No such resource, or one the key cannot see' },
   409: { title: 'Conflict', slug: 'conflict', detail: `report ${REPORT_ID} is PROCESSING: the file is not ready yet`, description: 'Not possible in the resource’s current state' },
   410: { title: 'Gone', slug: 'gone', detail: `report ${REPORT_ID} is EXPIRED: its file no longer exists`, description: 'Expired or aborted: the file is gone' },
-  413: { title: 'Payload too large', slug: 'payload-too-large', detail: 'Request body is too large', description: 'The body is over 64 KiB' },
+  413: { title: 'Payload too large', slug: 'payload-too-large', detail: 'Request body is too large', description: 'The body is over its limit: 2 MiB for a report request or a schedule, 64 KiB otherwise' },
   415: { title: 'Unsupported media type', slug: 'unsupported-media-type', detail: 'Unsupported Media Type: text/plain', description: 'The body is not application/json' },
   429: { title: 'Too many requests', slug: 'rate-limited', detail: 'this API key is over its limit of 5 requests per second for POST /v1/reports; retry in 1 second', description: 'The key is over its rate limit: wait Retry-After seconds' },
   422: { title: 'Idempotency-Key reused', slug: 'idempotency-key-reused', detail: 'this Idempotency-Key was used with a different request body in the last 24 hours', description: 'The Idempotency-Key came with another body' },
@@ -67,7 +74,12 @@ export function json(description: string, schema: Record<string, unknown>, examp
 
 const filterProperties = {
   product: { type: 'string', enum: [...PRODUCTS] },
-  account_id: { type: 'string', description: "the key's account (default) or a descendant" },
+  account_id: { type: 'string', description: "the key's account (default) or a descendant; with account_ids, the report's owner" },
+  account_ids: {
+    type: 'array',
+    items: { type: 'string' },
+    description: `instead of account_id's tree: exactly these accounts (1 to ${MAX_REPORT_ACCOUNT_IDS}, each the key's account or below it, unique; unknown or foreign ids: 403 naming them); not with include_subaccounts: true. Records and usage take it comma-separated`,
+  },
   include_subaccounts: { type: 'boolean' },
   date_start: timestamp,
   date_end: timestamp,
@@ -222,6 +234,7 @@ const queryString = (names: readonly string[]) => ({
 export const recordsQuery = queryString([...Object.keys(filterProperties), 'fields', 'include_message', 'limit', 'cursor', 'id']);
 export const usageQuery = queryString([...Object.keys(filterProperties), 'dimensions', 'metrics', 'format', 'page[number]', 'page[size]']);
 export const listReportsQuery = queryString(['status', 'created_after', 'created_before', 'limit', 'cursor']);
+export const listAccountsQuery = queryString(['limit', 'cursor', 'parent_id']);
 
 export const recordsExample = {
   request_status: 'TRUNCATED',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { toReportResource, type ReportRecord } from '@cdr-reports/domain';
 import type { ListReportsQuery, ReportService } from '@cdr-reports/reports';
-import { idParams, json, listReportsQuery, problems, reportExample, reportRequestSchema, reportSchema } from '../openapi/schemas';
+import { REPORT_BODY_LIMIT, idParams, json, listReportsQuery, problems, reportExample, reportRequestSchema, reportSchema } from '../openapi/schemas';
 
 const tags = ['reports'];
 
@@ -16,6 +16,7 @@ export async function reportsRoutes(app: FastifyInstance, options: { service: Re
   app.post(
     '/v1/reports',
     {
+      bodyLimit: REPORT_BODY_LIMIT,
       schema: {
         summary: 'Ask for a report',
         description: 'Validated, recorded and queued: 202 with the report resource (200 with the first report for a repeated Idempotency-Key).',

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { toReportResource, toScheduleResource, type ReportRecord, type ScheduleRecord } from '@cdr-reports/domain';
 import type { ReportService, ScheduleService } from '@cdr-reports/reports';
-import { idParams, json, problems, reportExample, reportSchema, runNowSchema, scheduleCreateSchema, scheduleExample, schedulePatchSchema, scheduleSchema } from '../openapi/schemas';
+import { REPORT_BODY_LIMIT, idParams, json, problems, reportExample, reportSchema, runNowSchema, scheduleCreateSchema, scheduleExample, schedulePatchSchema, scheduleSchema } from '../openapi/schemas';
 
 const tags = ['schedules'];
 const listSchema = { type: 'object', properties: { items: { type: 'array', items: scheduleSchema } }, required: ['items'] };
@@ -17,7 +17,7 @@ export async function schedulesRoutes(app: FastifyInstance, options: { schedules
 
   app.post(
     '/v1/schedules',
-    { schema: { summary: 'Create a scheduled export', tags, body: scheduleCreateSchema, response: { 201: json('The schedule, with its id', scheduleSchema, scheduleExample), ...problems(400, 401, 403, 413, 415) } } },
+    { bodyLimit: REPORT_BODY_LIMIT, schema: { summary: 'Create a scheduled export', tags, body: scheduleCreateSchema, response: { 201: json('The schedule, with its id', scheduleSchema, scheduleExample), ...problems(400, 401, 403, 413, 415) } } },
     async (request, reply) => {
     const schedule = await schedules.create(request.principal.accountId, request.body);
     return reply.code(201).header('Location', selfHref(schedule.id)).send(present(schedule));
@@ -42,6 +42,7 @@ export async function schedulesRoutes(app: FastifyInstance, options: { schedules
   app.patch<{ Params: { id: string } }>(
     '/v1/schedules/:id',
     {
+      bodyLimit: REPORT_BODY_LIMIT,
       schema: {
         summary: 'Change a schedule; paused pauses and resumes it',
         tags,
