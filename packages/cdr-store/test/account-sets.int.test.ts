@@ -49,6 +49,11 @@ describe('reads over account sets of any size', () => {
     db = await createTestDatabase();
     source = new PostgresCdrSource(db.pool);
     for (const size of TREE_SIZES) await importCdrRecords(db.pool, () => recordsOf(size));
+    // The two large trees also as accounts under a root, for the reads that find a tree's accounts themselves.
+    for (const size of [1_000, 20_000]) {
+      await db.pool.query(`INSERT INTO accounts (id, name, webhook_secret) VALUES ($1, $1, 'whsec_x')`, [`root${size}`]);
+      await db.pool.query(`INSERT INTO accounts (id, name, parent_id, webhook_secret) SELECT id, id, $1, 'whsec_x' FROM unnest($2::text[]) AS id`, [`root${size}`, accountsOf(size)]);
+    }
     await db.pool.query('ANALYZE cdrs');
   });
   afterAll(() => db.drop());
@@ -80,18 +85,26 @@ describe('reads over account sets of any size', () => {
     );
   });
 
+  // Each tree by its list of accounts, and the two large ones also by their root (found in the closure).
+  const selections = () => [
+    ...TREE_SIZES.map((size) => ({ accountIds: accountsOf(size) })),
+    { accountIds: [], tree: { root: 'root1000', size: 1_001 } },
+    { accountIds: [], tree: { root: 'root20000', size: 20_001 } },
+  ];
+
   it('pages the same records in the same order, following the cursor to the end', async () => {
     const pages: string[][] = [];
-    for (const size of TREE_SIZES) {
+    for (const accounts of selections()) {
       const seen: string[] = [];
       let after;
       do {
-        const page: Awaited<ReturnType<CdrSource['recordsPage']>> = await source.recordsPage({ request, accountIds: accountsOf(size) }, { limit: 700, after });
+        const page: Awaited<ReturnType<CdrSource['recordsPage']>> = await source.recordsPage({ request, ...accounts }, { limit: 700, after });
         seen.push(...page.records.map((r) => `${r.start_time} ${r.to} ${r.total_price}`));
         after = page.more ? page.end : undefined;
       } while (after);
       pages.push(seen);
     }
+    expect(pages).toHaveLength(6);
     expect(pages[0]).toHaveLength(RECORDS);
     for (const seen of pages.slice(1)) expect(seen).toEqual(pages[0]);
   });
@@ -99,7 +112,7 @@ describe('reads over account sets of any size', () => {
   it('totals usage the same way', async () => {
     const usage = reportRequest({ ...request, type: 'usage', dimensions: ['day', 'status'], metrics: ['count', 'total_price'], fields: ['day', 'status', 'count', 'total_price'] });
     const results = [];
-    for (const size of TREE_SIZES) results.push(await source.usageGroups({ request: usage, accountIds: accountsOf(size) }, { limit: 100, offset: 0 }));
+    for (const accounts of selections()) results.push(await source.usageGroups({ request: usage, ...accounts }, { limit: 100, offset: 0 }));
     expect(results[0]!.total).toBeGreaterThan(4);
     for (const result of results.slice(1)) expect(result).toEqual(results[0]);
   });

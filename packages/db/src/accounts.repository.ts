@@ -132,6 +132,16 @@ export class AccountsRepository {
     return result.rows.map(toAccount);
   }
 
+  /** How many accounts the tree of `id` holds (itself included): one count over the closure's index. */
+  async treeSize(id: string): Promise<number> {
+    const result = await this.pool.query<{ size: number }>({
+      name: 'accounts-tree-size',
+      text: 'SELECT count(*)::int AS size FROM account_closure WHERE ancestor_id = $1',
+      values: [id],
+    });
+    return result.rows[0]?.size ?? 0;
+  }
+
   /**
    * The ids of the account itself and of every descendant, in id order (empty when the account does not exist).
    * What a report over a tree needs, once per report: ids only, read from the closure's index alone.

@@ -1,5 +1,5 @@
 import { subtractPeriod, type CalendarPeriod } from '@cdr-reports/config';
-import type { CdrSource, RecordPosition } from '@cdr-reports/cdr-store';
+import { MERGED_SCAN_MAX_ACCOUNTS, type CdrSelection, type CdrSource, type RecordPosition } from '@cdr-reports/cdr-store';
 import type { AccountsRepository } from '@cdr-reports/db';
 import {
   CDR_COLUMN_NAMES,
@@ -84,8 +84,7 @@ export class RecordsService {
     const after = cursorText === undefined ? undefined : decodeCursor(cursorText);
     if (cursorText !== undefined && !after) problems.push({ name: 'cursor', reason: 'is not a cursor this API issued; pass the cursor of the previous page as it was' });
     const request = this.parse(principal, query, ['limit', 'cursor', 'id'], problems);
-    const accountIds = await this.accountsCovered(principal, request);
-    const page = await this.deps.source.recordsPage({ request, accountIds }, { limit, after });
+    const page = await this.deps.source.recordsPage(await this.accountsCovered(principal, request), { limit, after });
     const cursor = page.end ? encodeCursor(page.end) : cursorText;
     return { records: page.records.map((row) => toJsonRecord(row, request.fields)), truncated: page.more, ...(cursor !== undefined && { cursor }) };
   }
@@ -131,8 +130,7 @@ export class RecordsService {
     const format = single(query, 'format', problems) ?? 'json';
     if (format !== 'json' && format !== 'csv') problems.push({ name: 'format', reason: 'must be json or csv' });
     const request = this.parse(principal, { ...query, type: 'usage' }, ['format', 'page[number]', 'page[size]'], problems);
-    const accountIds = await this.accountsCovered(principal, request);
-    const { rows, total: totalResults } = await this.deps.source.usageGroups({ request, accountIds }, { limit: pageSize, offset: (pageNumber - 1) * pageSize });
+    const { rows, total: totalResults } = await this.deps.source.usageGroups(await this.accountsCovered(principal, request), { limit: pageSize, offset: (pageNumber - 1) * pageSize });
     return {
       format: format as 'json' | 'csv',
       columns: request.fields,
@@ -173,16 +171,22 @@ export class RecordsService {
     return request!;
   }
 
-  /** The accounts a read covers, once authorized: account_ids when given, else account_id with its descendants or alone. */
-  private async accountsCovered(principal: string, request: ReportRequest): Promise<string[]> {
+  /**
+   * The accounts a read covers, once authorized: account_ids when given, else account_id with its descendants or
+   * alone. A tree too large for a merged read is named by its root, and the query finds its accounts itself.
+   */
+  private async accountsCovered(principal: string, request: ReportRequest): Promise<CdrSelection> {
     if (request.account_id !== principal && !(await this.deps.accounts.isSelfOrDescendant(principal, request.account_id))) {
       throw new ForbiddenError(`this API key cannot read records of account ${request.account_id}`);
     }
     if (request.account_ids) {
       await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'read records of');
-      return request.account_ids;
+      return { request, accountIds: request.account_ids };
     }
-    return request.include_subaccounts ? this.deps.accounts.descendantIds(request.account_id) : [request.account_id];
+    if (!request.include_subaccounts) return { request, accountIds: [request.account_id] };
+    const size = await this.deps.accounts.treeSize(request.account_id);
+    if (size > MERGED_SCAN_MAX_ACCOUNTS) return { request, accountIds: [], tree: { root: request.account_id, size } };
+    return { request, accountIds: await this.deps.accounts.descendantIds(request.account_id) };
   }
 }
 

@@ -12,8 +12,14 @@ export type { RecordPosition, TimeRange };
 /** Which records: a report request's product, filters and time range, over these accounts. */
 export interface CdrSelection {
   request: ReportRequest;
-  /** The accounts whose records are read: the request's account alone, or with its descendants. */
+  /** The accounts whose records are read: the request's account alone, with its descendants, or a list. */
   accountIds: readonly string[];
+  /**
+   * For the synchronous reads only (a page of records, usage groups): every account of a large tree, which the
+   * query finds in the account closure itself, instead of `accountIds` (then empty), so that a page does not
+   * carry 20,000 ids to PostgreSQL and back. A report lists its accounts, read once per report.
+   */
+  tree?: { root: string; size: number };
 }
 
 /** One row as the source renders it: every value exact text (timestamps RFC 3339 in the request's zone). */
