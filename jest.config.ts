@@ -28,6 +28,10 @@ const config: Config = {
       // (own database, queue prefix and bucket), so they can share the machine's two cores.
       testMatch: ['<rootDir>/{apps,packages}/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'],
       testTimeout: 60_000,
+      // Node's environment plus a leak check: a suite fails when, after its last afterAll, it left sockets,
+      // servers, timers or child processes open that were not open before it ran.
+      testEnvironment: '<rootDir>/packages/testing/src/leak-checking-environment.ts',
+      testEnvironmentOptions: { leakGraceMs: 5_000 },
     },
   ],
 };
