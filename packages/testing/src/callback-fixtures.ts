@@ -124,8 +124,8 @@ export interface CallbackQueueProbe {
   close(): Promise<void>;
 }
 
-export function openCallbackQueue(prefix: string, attempts = 3): CallbackQueueProbe {
-  const redis = createWorkerConnection(TEST_REDIS_URL);
+export function openCallbackQueue(prefix: string, attempts = 3, redisUrl = TEST_REDIS_URL): CallbackQueueProbe {
+  const redis = createWorkerConnection(redisUrl);
   const producer = new CallbackQueue(redis, prefix, Array<number>(attempts).fill(0));
   const queue = new Queue(QUEUES.callbacks, { connection: redis, prefix });
   return {

@@ -13,8 +13,8 @@ export interface ReportQueueProbe {
   close(): Promise<void>;
 }
 
-export function openReportQueue(prefix: string): ReportQueueProbe {
-  const redis = createWorkerConnection(TEST_REDIS_URL);
+export function openReportQueue(prefix: string, redisUrl = TEST_REDIS_URL): ReportQueueProbe {
+  const redis = createWorkerConnection(redisUrl);
   const queue = new Queue(QUEUES.reports, { connection: redis, prefix });
   return {
     redis,
