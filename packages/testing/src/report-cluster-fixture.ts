@@ -31,9 +31,9 @@ export interface ReportClusterFixture extends Omit<ReportCluster, 'close'> {
   spawn(app: AppName, env?: Record<string, string>): AppProcess;
   /** Starts a webhook receiver (startWebhookReceiver); closed at teardown. */
   receiver(answer?: (n: number, request: IncomingMessage) => WebhookAnswer): Promise<WebhookReceiver>;
-  /** Opens a probe of the cluster's reports queue (openReportQueue); closed at teardown. */
-  reportQueue(): ReportQueueProbe;
-  /** Opens a probe of the cluster's callbacks queue (openCallbackQueue); closed at teardown. */
+  /** Opens a probe of the cluster's reports queue, or of its queue `name` (openReportQueue); emptied and closed at teardown. */
+  reportQueue(name?: string): ReportQueueProbe;
+  /** Opens a probe of the cluster's callbacks queue (openCallbackQueue); emptied and closed at teardown. */
   callbackQueue(attempts?: number): CallbackQueueProbe;
   /** Adds a step to the teardown, for something else the suite opened; the last added runs first. */
   onTeardown(step: () => unknown): void;
@@ -137,8 +137,8 @@ export function useReportCluster(options: ReportClusterFixtureOptions = {}): Rep
       receivers.push(receiver);
       return receiver;
     },
-    reportQueue() {
-      const probe = openReportQueue(running().services.prefix, running().services.redisUrl);
+    reportQueue(name) {
+      const probe = openReportQueue(running().services.prefix, running().services.redisUrl, name);
       steps.push(() => probe.close());
       return probe;
     },
