@@ -21,7 +21,6 @@ export {
   receivedForReport,
   createAbortedReport,
   openCallbackQueue,
-  watchHandles,
   type CallbackLogResource,
   type CallbackAttemptResource,
   type WebhookEvent,
