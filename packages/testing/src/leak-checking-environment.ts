@@ -26,19 +26,14 @@ export default class LeakCheckingEnvironment extends NodeEnvironment {
   private handlesBefore: ReadonlySet<unknown> = new Set();
   private readonly timers = new Set<TrackedTimer>();
   private readonly graceMs: number;
-  private readonly testTimeout: number | undefined;
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     super(config, context);
     this.graceMs = Number(config.projectConfig.testEnvironmentOptions.leakGraceMs ?? 5_000);
-    this.testTimeout = config.projectConfig.testTimeout;
   }
 
   override async setup(): Promise<void> {
     await super.setup();
-    // Jest takes the default timeout of tests and hooks from the global configuration only and ignores a project's
-    // testTimeout: this applies the project's, as jest.setTimeout() in the suite would (a suite may still set its own).
-    if (this.testTimeout) (this.global as unknown as Record<symbol, number>)[Symbol.for('TEST_TIMEOUT_SYMBOL')] = this.testTimeout;
     this.trackTimers();
     this.before = takeHandleCensus();
     this.handlesBefore = new Set(openHandles());
