@@ -30,6 +30,10 @@ const config: Config = {
       // Integration suites talk to the real Redis, PostgreSQL and S3 server; each isolates itself
       // (own database, queue prefix and bucket), so they can share the machine's two cores.
       testMatch: ['<rootDir>/{apps,packages}/*/test/**/*.int.test.ts', '<rootDir>/test/**/*.int.test.ts'],
+      // Node's environment plus a leak check: a suite fails when, after its last afterAll, it left sockets,
+      // servers, timers or child processes open that were not open before it ran.
+      testEnvironment: '<rootDir>/packages/testing/src/leak-checking-environment.ts',
+      testEnvironmentOptions: { leakGraceMs: 5_000 },
     },
   ],
 };

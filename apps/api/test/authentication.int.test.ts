@@ -1,19 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { createApi, type ApiInstance } from '@cdr-reports/api';
 import { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
-import { createLogger } from '@cdr-reports/logging';
-import { startTestServices, type TestDatabase, type TestServices } from '@cdr-reports/testing';
+import { useReportCluster, type TestDatabase } from '@cdr-reports/testing';
 
 describe('API authentication and account scoping', () => {
-  let services: TestServices;
+  const cluster = useReportCluster({ worker: false });
   let db: TestDatabase;
-  let api: ApiInstance;
   let app: FastifyInstance;
   const key: Record<string, string> = {};
 
   beforeAll(async () => {
-    services = await startTestServices();
-    db = services.db;
+    db = cluster.services.db;
     const accounts = new AccountsRepository(db.pool);
     for (const [id, parentId] of [
       ['parent', undefined],
@@ -23,12 +19,7 @@ describe('API authentication and account scoping', () => {
     ] as const) {
       key[id] = (await accounts.create({ name: id, id, parentId })).apiKey;
     }
-    api = await createApi(services.config(), createLogger({ app: 'api-test', level: 'silent' }));
-    app = api.app;
-  });
-  afterAll(async () => {
-    await api.close();
-    await services.close();
+    app = cluster.api.app;
   });
 
   const get = (url: string, authorization?: string) =>

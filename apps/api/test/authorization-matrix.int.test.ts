@@ -1,5 +1,5 @@
 import { ApiKeysRepository } from '@cdr-reports/db';
-import { startReportCluster, yesterdayAtUtc, type ReportCluster } from '@cdr-reports/testing';
+import { yesterdayAtUtc, useReportCluster } from '@cdr-reports/testing';
 
 /**
  * Who may touch what, over every endpoint that holds an account's data: a parent, its child, the child's
@@ -8,7 +8,7 @@ import { startReportCluster, yesterdayAtUtc, type ReportCluster } from '@cdr-rep
  * (missing, malformed, unknown, revoked) every /v1 endpoint answers 401 with WWW-Authenticate.
  */
 describe('authorization matrix', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   const keys: Record<string, string> = {};
   let revokedKey: string;
   const ids: Record<string, string> = {};
@@ -16,7 +16,6 @@ describe('authorization matrix', () => {
   const range = { date_start: new Date(day).toISOString(), date_end: new Date(day + 3_600_000).toISOString() };
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     keys.parent = await cluster.account('parent');
     keys.child = await cluster.account('child', 'parent');
     keys.grandchild = await cluster.account('grandchild', 'child');
@@ -29,10 +28,6 @@ describe('authorization matrix', () => {
     ids.report = (await cluster.createReport(keys.child!, { product: 'SMS', ...range })).request_id;
     ids.schedule = (await cluster.request('POST', '/v1/schedules', keys.child!, { name: 'child monthly', report: { product: 'SMS' } })).body.id;
   }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
 
   // Reading the child's resources: the child and its ancestors may, the rest get 404.
   const reads = () => [

@@ -1,37 +1,25 @@
 import fc from 'fast-check';
 import { CDR_COLUMN_NAMES, DIRECTIONS, PRODUCTS, statusesFor, usageDimensionsFor, usageMetricsFor, type Product } from '@cdr-reports/domain';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { TEST_REDIS_URL, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { useReportCluster } from '@cdr-reports/testing';
+import type { Queue } from 'bullmq';
 
 /**
  * Property-based: 10,000 generated report and schedule requests, valid and malformed, through the real API.
  * Never a 5xx; every valid one accepted and stored; nothing stored or enqueued for an invalid one.
  */
 describe('fuzzed requests', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   let key: string;
-  let redis: Redis;
   let reports: Queue;
   const DAY = 86_400_000;
   const today = Date.parse(new Date().toISOString().slice(0, 10));
   const ZONES = ['UTC', 'Europe/Paris', 'America/New_York', 'Asia/Kolkata', 'Australia/Sydney'];
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     key = await cluster.account('acme');
     await cluster.account('acme-uk', 'acme');
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    reports = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
+    reports = cluster.reportQueue().queue;
   }, 60_000);
-
-  afterAll(async () => {
-    await reports?.obliterate({ force: true }).catch(() => undefined);
-    await reports?.close();
-    await redis?.quit();
-    await cluster?.close();
-  });
 
   const count = async (table: 'reports' | 'schedules') => Number((await cluster.services.db.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
   const queuedJobs = async () => Object.values(await reports.getJobCounts()).reduce((sum, n) => sum + n, 0);

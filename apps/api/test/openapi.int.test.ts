@@ -1,6 +1,6 @@
 import Ajv2020 from 'ajv/dist/2020';
 import { registeredRoutes } from '@cdr-reports/api';
-import { startReportCluster, type ReportCluster } from '@cdr-reports/testing';
+import { useReportCluster } from '@cdr-reports/testing';
 
 type Operation = {
   summary?: string;
@@ -13,19 +13,14 @@ type Operation = {
  * operation documents its errors, and every example in it validates against its own schema.
  */
 describe('the OpenAPI document', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   let doc: { openapi: string; paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, unknown> } };
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     const response = await cluster.api.app.inject({ method: 'GET', url: '/openapi.json' });
     expect(response.statusCode).toBe(200);
     doc = response.json();
   }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
 
   // The document itself and Swagger UI's assets are not API operations.
   const undocumented = (url: string) => url === '/openapi.json' || url.startsWith('/docs') || url.startsWith('/admin/queues');

@@ -2,17 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createWorkerConnection } from '@cdr-reports/jobs';
 import { jobFlowCheck } from '@cdr-reports/observability';
-import {
-  AppProcess,
-  TEST_REDIS_URL,
-  freePort,
-  startReportCluster,
-  startRestartableS3,
-  uniqueQueuePrefix,
-  waitFor,
-  type ReportCluster,
-  type RestartableS3,
-} from '@cdr-reports/testing';
+import { TEST_REDIS_URL, freePort, uniqueQueuePrefix, waitFor, useReportCluster } from '@cdr-reports/testing';
 
 /**
  * What operators rely on: Prometheus metrics on every app, /readyz that tells which dependency is down, the
@@ -20,19 +10,12 @@ import {
  */
 describe('operations endpoints', () => {
   const ADMIN_TOKEN = 'admin-token-for-the-tests-0123456789';
-  let s3: RestartableS3;
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false, restartableS3: true, env: { ADMIN_TOKEN } });
   let key: string;
 
   beforeAll(async () => {
-    s3 = await startRestartableS3();
-    cluster = await startReportCluster({ worker: false, s3, env: { ADMIN_TOKEN } });
     key = await cluster.account('acme');
   }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
 
   it('the API counts requests by route and status in /metrics', async () => {
     await cluster.request('GET', '/v1/reports', key);
@@ -49,14 +32,14 @@ describe('operations endpoints', () => {
     const ready = await cluster.api.app.inject({ method: 'GET', url: '/readyz' });
     expect(ready.statusCode).toBe(200);
     expect(ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', s3: 'ok' } });
-    await s3.stop();
+    await cluster.s3.stop();
     try {
       const down = await cluster.api.app.inject({ method: 'GET', url: '/readyz' });
       expect(down.statusCode).toBe(503);
       expect(down.json()).toMatchObject({ status: 'not ready', checks: { postgres: 'ok', redis: 'ok', s3: expect.not.stringMatching(/^ok$/) } });
       expect((await cluster.api.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
     } finally {
-      await s3.start();
+      await cluster.s3.start();
     }
     expect((await cluster.api.app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200);
   });
@@ -79,7 +62,7 @@ describe('operations endpoints', () => {
   it('the worker and the notifier serve /metrics, /healthz and /readyz on METRICS_PORT', async () => {
     for (const app of ['worker', 'notifier'] as const) {
       const port = await freePort();
-      const process = new AppProcess(app, cluster.services.env({ METRICS_PORT: String(port) }));
+      const process = cluster.spawn(app, { METRICS_PORT: String(port) });
       try {
         await process.ready();
         const base = `http://127.0.0.1:${port}`;

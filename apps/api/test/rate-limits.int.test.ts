@@ -1,28 +1,23 @@
 import { createApi, type ApiInstance } from '@cdr-reports/api';
 import { createLogger } from '@cdr-reports/logging';
-import { startReportCluster, yesterdayAtUtc, type ReportCluster } from '@cdr-reports/testing';
+import { yesterdayAtUtc, useReportCluster } from '@cdr-reports/testing';
 
 /**
  * Per-key rate limits at their defaults (5 report creations and 10 other requests per second), counted in
  * Redis: each burst below is sent at once, well inside one one-second window.
  */
 describe('rate limits per API key', () => {
-  let cluster: ReportCluster;
-  let secondApi: ApiInstance;
   const day = yesterdayAtUtc(0);
   const body = { product: 'SMS', date_start: new Date(day).toISOString(), date_end: new Date(day + 3_600_000).toISOString() };
   const defaults = { RATE_LIMIT_REPORT_CREATIONS: '5', RATE_LIMIT_REQUESTS: '10' };
+  const cluster = useReportCluster({ worker: false, env: defaults });
+  let secondApi: ApiInstance;
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false, env: defaults });
     // A second API instance on the same Redis: the counters are shared.
     secondApi = await createApi(cluster.services.config(defaults), createLogger({ app: 'api-2', level: 'silent' }));
+    cluster.onTeardown(() => secondApi.close());
   }, 60_000);
-
-  afterAll(async () => {
-    await secondApi?.close();
-    await cluster?.close();
-  });
 
   const burst = <T>(count: number, send: (i: number) => Promise<T>): Promise<T[]> => Promise.all(Array.from({ length: count }, (_, i) => send(i)));
   const statuses = (responses: { status: number }[]) => responses.map((r) => r.status).sort();

@@ -1,11 +1,11 @@
-import { cdrFactory, startReportCluster, yesterdayAtUtc, type ReportCluster } from '@cdr-reports/testing';
+import { cdrFactory, yesterdayAtUtc, useReportCluster } from '@cdr-reports/testing';
 
 /**
  * GET /v1/records: the last records as JSON right now. A keyset cursor on (start_time, id) must never skip or
  * repeat a record while new ones arrive; ids can be looked up; everything else is refused with the field named.
  */
 describe('GET /v1/records', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   let keys: Record<string, string>;
   const windowStart = yesterdayAtUtc(0);
   const at = (minutes: number) => new Date(windowStart + minutes * 60_000).toISOString();
@@ -37,7 +37,6 @@ describe('GET /v1/records', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     keys = { acme: await cluster.account('acme'), uk: await cluster.account('acme-uk', 'acme'), globex: await cluster.account('globex') };
     // 250 records a minute apart, 30 of them sharing one start_time (ties are broken by id).
     const records = [...Array.from({ length: 220 }, () => acme()), ...Array.from({ length: 30 }, () => acme({ start_time: at(500) }))];
@@ -48,10 +47,6 @@ describe('GET /v1/records', () => {
     loaded.uk = ukRecords.map((r) => r.id!);
     loaded.globex = globexRecords.map((r) => r.id!);
   }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
 
   it('pages through every record once, in (start_time, id) order, TRUNCATED until the last page', async () => {
     const { ids, statuses } = await allPages(keys.acme!, { product: 'SMS', ...range, limit: '100' });

@@ -1,11 +1,19 @@
-import { ACME_AND_GLOBEX, cdrFactory, createAccounts, minutesAfter, startReportCluster, yesterdayAtUtc, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import {
+  ACME_AND_GLOBEX,
+  cdrFactory,
+  createAccounts,
+  minutesAfter,
+  yesterdayAtUtc,
+  useReportCluster,
+  type ReportResource,
+} from '@cdr-reports/testing';
 
 /**
  * Who sees which report: a key acts for its account and every descendant. Any other account's report answers
  * 404 (GET, DELETE, download) as if it did not exist, and never appears in a list.
  */
 describe('report authorization', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster();
   const key: Record<string, string> = {};
   /** One finished report per account, requested by the account itself. */
   const report: Record<string, ReportResource> = {};
@@ -26,7 +34,6 @@ describe('report authorization', () => {
     ((await cluster.request('GET', '/v1/reports?limit=100', key[caller]!)).body as { items: { request_id: string }[] }).items.map((r) => r.request_id);
 
   beforeAll(async () => {
-    cluster = await startReportCluster();
     Object.assign(key, await createAccounts(cluster, ACME_AND_GLOBEX));
     await cluster.load(['acme', 'acme-uk', 'acme-uk-london', 'globex'].flatMap((account) => [sms(account), sms(account), sms(account)]));
     for (const account of Object.keys(key)) {
@@ -34,10 +41,6 @@ describe('report authorization', () => {
       report[account] = await cluster.waitForStatus(key[account]!, created.request_id, ['SUCCESS']);
       expect(report[account]!.items_count).toBe(3);
     }
-  });
-
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   // [caller, owner of the report]

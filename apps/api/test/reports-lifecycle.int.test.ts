@@ -1,7 +1,15 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { abortUnfinishedReports, cdrFactory, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
+import {
+  cdrFactory,
+  minutesAfter,
+  waitFor,
+  yesterdayAtUtc,
+  useReportCluster,
+  type ReportQueueProbe,
+  type ReportResource,
+} from '@cdr-reports/testing';
 
 /**
  * A report's life through the API with a real worker: PENDING -> PROCESSING -> SUCCESS, the download link,
@@ -9,7 +17,7 @@ import { abortUnfinishedReports, cdrFactory, minutesAfter, openReportQueue, star
  * (a test override), so a month-long report stays PROCESSING long enough to be cancelled mid-run.
  */
 describe('report lifecycle', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ workerOptions: { segmentMs: 60_000, abortPollMs: 100 } });
   let jobs: ReportQueueProbe;
   let key: string;
 
@@ -59,17 +67,9 @@ describe('report lifecycle', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ workerOptions: { segmentMs: 60_000, abortPollMs: 100 } });
     key = await cluster.account('acme');
     await cluster.load([...Array.from({ length: SMS_RECORDS }, () => record('SMS')), record('MESSAGES'), record('MESSAGES')]);
-    jobs = openReportQueue(cluster.services.prefix);
-  });
-
-  afterAll(async () => {
-    // A report still running (a failed test) would hold the worker's close() until it ends.
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await jobs?.close();
-    await cluster?.close();
+    jobs = cluster.reportQueue();
   });
 
   describe('a report that succeeds', () => {

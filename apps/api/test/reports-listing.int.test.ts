@@ -1,11 +1,11 @@
-import { startReportCluster, type ReportCluster } from '@cdr-reports/testing';
+import { useReportCluster } from '@cdr-reports/testing';
 
 /**
  * GET /v1/reports: the caller's reports and its descendants', newest first, filtered by status and creation
  * time, in pages linked by `_links.next`. No worker runs: reports stay PENDING unless a test aborts them.
  */
 describe('GET /v1/reports', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   const key: Record<string, string> = {};
   /** Report ids in creation order, per account. */
   const created: { id: string; account: string; receiveTime: string }[] = [];
@@ -43,7 +43,6 @@ describe('GET /v1/reports', () => {
       .reverse();
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     key.acme = await cluster.account('acme');
     key['acme-uk'] = await cluster.account('acme-uk', 'acme');
     key.globex = await cluster.account('globex');
@@ -60,10 +59,6 @@ describe('GET /v1/reports', () => {
       expect(response.body.request_status).toBe('ABORTED');
       aborted.add(id);
     }
-  });
-
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   it("lists the caller's reports and its descendants', newest first, and no other account's", async () => {

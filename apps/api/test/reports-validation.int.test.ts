@@ -1,9 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import { CDR_COLUMN_NAMES } from '@cdr-reports/domain';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { ACME_AND_GLOBEX, TEST_REDIS_URL, createAccounts, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
+import { ACME_AND_GLOBEX, createAccounts, useReportCluster, type ReportCluster } from '@cdr-reports/testing';
 
 /**
  * POST /v1/reports: the resource it answers with, every validation rule (400 naming the field, and nothing
@@ -11,8 +9,7 @@ import { ACME_AND_GLOBEX, TEST_REDIS_URL, createAccounts, startReportCluster, ty
  * No worker runs, so every job the API enqueues stays countable in the queue.
  */
 describe('POST /v1/reports: validation, authorization and idempotency', () => {
-  let cluster: ReportCluster;
-  let redis: Redis;
+  const cluster = useReportCluster({ worker: false });
   let queue: Queue;
   const key: Record<string, string> = {};
 
@@ -76,20 +73,14 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     Object.assign(key, await createAccounts(cluster, ACME_AND_GLOBEX));
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
-  });
-
-  afterAll(async () => {
-    await queue?.obliterate({ force: true });
-    await queue?.close();
-    await redis?.quit();
-    // Every connection the API took went back to its pool, and the suite's own pool is idle.
-    const pool = cluster?.services.db.pool;
-    if (pool) expect(pool.totalCount - pool.idleCount).toBe(0);
-    await cluster?.close();
+    queue = cluster.reportQueue().queue;
+    // At teardown, before the cluster closes: every connection the API took went back to its pool, and the suite's
+    // own pool is idle.
+    cluster.onTeardown(() => {
+      const pool = cluster.services.db.pool;
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+    });
   });
 
   describe('a valid request', () => {

@@ -2,7 +2,7 @@ import { createProducerConnection, ScheduleQueue } from '@cdr-reports/jobs';
 import { createLogger } from '@cdr-reports/logging';
 import { openReportStorage } from '@cdr-reports/object-store';
 import { createReportServices, type ReportServices } from '@cdr-reports/reports';
-import { TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster } from '@cdr-reports/testing';
+import { TEST_REDIS_URL, waitFor, useReportCluster } from '@cdr-reports/testing';
 import type { Redis } from 'ioredis';
 
 /**
@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
  * and the catch-up of runs missed while the cluster was down.
  */
 describe('scheduled exports', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   let redis: Redis;
   let queue: ScheduleQueue;
   let services: ReportServices;
@@ -29,7 +29,6 @@ describe('scheduled exports', () => {
     )).rows;
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     keys = { acme: await cluster.account('acme'), uk: await cluster.account('acme-uk', 'acme'), globex: await cluster.account('globex') };
     redis = createProducerConnection(TEST_REDIS_URL);
     queue = new ScheduleQueue(redis, cluster.services.prefix);
@@ -37,14 +36,12 @@ describe('scheduled exports', () => {
     const logger = createLogger({ app: 'test', level: 'silent' });
     const storage = await openReportStorage(config, logger);
     services = await createReportServices({ config, pool: cluster.services.db.pool, redis, storage, logger });
+    cluster.onTeardown(async () => {
+      await services?.close();
+      await queue?.close();
+      redis?.disconnect();
+    });
   }, 60_000);
-
-  afterAll(async () => {
-    await services?.close();
-    await queue?.close();
-    redis?.disconnect();
-    await cluster?.close();
-  });
 
   it('creates a schedule with its defaults and a job scheduler on its cron and time zone', async () => {
     const schedule = await create(keys.acme!, { name: 'Monthly SMS', timezone: 'Europe/Paris', report: { product: 'SMS', compression: 'zip' } });

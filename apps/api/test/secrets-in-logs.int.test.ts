@@ -1,4 +1,4 @@
-import { cdrFactory, minutesAfter, startReportCluster, startWebhookReceiver, waitFor, webhookSecret, yesterdayAtUtc, type ReportCluster, type WebhookReceiver } from '@cdr-reports/testing';
+import { cdrFactory, minutesAfter, waitFor, webhookSecret, yesterdayAtUtc, useReportCluster, type WebhookReceiver } from '@cdr-reports/testing';
 
 /**
  * No secret reaches a log: every line the API, the worker and the notifier write at debug level during a
@@ -8,7 +8,11 @@ import { cdrFactory, minutesAfter, startReportCluster, startWebhookReceiver, wai
  */
 describe('secrets in logs', () => {
   const lines: string[] = [];
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({
+    notifier: true,
+    env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,100ms' },
+    logDestination: { write: (line: string) => void lines.push(line) },
+  });
   let receiver: WebhookReceiver;
   let key: string;
   let secret: string;
@@ -17,22 +21,12 @@ describe('secrets in logs', () => {
 
   beforeAll(async () => {
     // The second callback of each report is refused: attempts that fail are logged too.
-    receiver = await startWebhookReceiver((n) => ({ status: n % 2 === 0 ? 500 : 204 }));
-    cluster = await startReportCluster({
-      notifier: true,
-      env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,100ms' },
-      logDestination: { write: (line: string) => void lines.push(line) },
-    });
+    receiver = await cluster.receiver((n) => ({ status: n % 2 === 0 ? 500 : 204 }));
     key = await cluster.account('acme');
     secret = await webhookSecret(cluster.services.db.pool, 'acme');
     const records = cdrFactory({ idGroup: '5ec0', startTime: minutesAfter(windowStart), endAfterMs: 4_500, columns: { message_body: MESSAGE } });
     await cluster.load(Array.from({ length: 20 }, () => records()));
   }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-    await receiver?.close();
-  });
 
   it('holds no API key, webhook secret, link signature or message body', async () => {
     const range = { date_start: new Date(windowStart).toISOString(), date_end: new Date(windowStart + 3_600_000).toISOString() };

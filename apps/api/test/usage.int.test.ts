@@ -1,6 +1,6 @@
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { parseCsv, readReportFile, startReportCluster, yesterdayAtUtc, type ReportCluster } from '@cdr-reports/testing';
+import { parseCsv, readReportFile, yesterdayAtUtc, useReportCluster } from '@cdr-reports/testing';
 
 /**
  * Usage aggregation: totals by dimension, checked against an independent computation in this test (exact
@@ -8,7 +8,7 @@ import { parseCsv, readReportFile, startReportCluster, yesterdayAtUtc, type Repo
  * them like Telnyx usage_reports; POST /v1/reports with type usage writes the same rows as a CSV file.
  */
 describe('usage aggregation', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster();
   let key: string;
   let records: CdrRecord[];
   const DAY = 86_400_000;
@@ -76,7 +76,6 @@ describe('usage aggregation', () => {
   };
 
   beforeAll(async () => {
-    cluster = await startReportCluster();
     key = await cluster.account('carrier');
     await cluster.account('carrier-eu', 'carrier');
     const currencies = ['GBP', 'EUR', 'USD'];
@@ -85,10 +84,6 @@ describe('usage aggregation', () => {
     );
     await cluster.load(records);
   }, 60_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
 
   it('GET /v1/usage sums exactly per currency and matches an independent computation', async () => {
     const response = await cluster.request('GET', `/v1/usage?${query({ 'page[size]': '5000' })}`, key);

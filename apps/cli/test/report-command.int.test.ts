@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { cdrFactory, startReportCluster, yesterdayAtUtc, minutesAfter, type ReportCluster } from '@cdr-reports/testing';
+import { cdrFactory, yesterdayAtUtc, minutesAfter, useReportCluster } from '@cdr-reports/testing';
 import { parseConfig } from '@cdr-reports/config';
 import { createApi } from '@cdr-reports/api';
 import { createLogger } from '@cdr-reports/logging';
@@ -11,7 +11,7 @@ import { CliContext } from '../src/context';
 
 /** cli report create --wait | list | show | cancel | download, as a client of a real API on a real socket. */
 describe('cli report', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster();
   let key: string;
   let apiUrl: string;
   let dir: string;
@@ -19,7 +19,6 @@ describe('cli report', () => {
   const range = ['--date-start', new Date(windowStart).toISOString(), '--date-end', new Date(windowStart + 3_600_000).toISOString()];
 
   beforeAll(async () => {
-    cluster = await startReportCluster();
     key = await cluster.account('acme');
     const records = cdrFactory({ idGroup: 'c11a', startTime: minutesAfter(windowStart), endAfterMs: 4_500 });
     await cluster.load(Array.from({ length: 40 }, () => records()));
@@ -28,7 +27,6 @@ describe('cli report', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await cluster?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,21 +1,14 @@
 import {
   ACME_AND_GLOBEX,
-  abortUnfinishedReports,
   callbackLog,
   createAbortedReport,
   createAccounts,
-  openCallbackQueue,
-  startReportCluster,
-  startWebhookReceiver,
+  useReportCluster,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
   type CallbackQueueProbe,
-  type ReportCluster,
-  type WebhookAnswer,
-  type WebhookReceiver,
 } from '@cdr-reports/testing';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -26,38 +19,22 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
  * (the same event id and body again), with 409 where there is nothing to redeliver and 404 across accounts.
  */
 describe('callbacks: the log and redelivery API', () => {
-  const handles = watchHandles();
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false, notifier: true, env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' } });
   let probe: CallbackQueueProbe;
   let keys: Record<string, string>;
-  const receivers: WebhookReceiver[] = [];
 
   const body = (url?: string) => ({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-03-02T00:00:00Z', ...(url ? { callback_url: url } : {}) });
-  async function receiver(answer: (n: number) => WebhookAnswer = () => ({ status: 204 })): Promise<WebhookReceiver> {
-    const started = await startWebhookReceiver((n) => answer(n));
-    receivers.push(started);
-    return started;
-  }
   const redeliver = (id: string, key: string) => cluster.request('POST', `/v1/reports/${id}/callbacks/redeliver`, key);
   const getLog = (id: string, key: string) => cluster.request('GET', `/v1/reports/${id}/callbacks`, key);
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false, notifier: true, env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' } });
-    probe = openCallbackQueue(cluster.services.prefix);
+    probe = cluster.callbackQueue();
     keys = await createAccounts(cluster, ACME_AND_GLOBEX);
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const r of receivers) await r.close();
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await probe?.close();
-    await cluster?.close();
-    await handles.released();
   }, 30_000);
 
   it('GET .../callbacks: the event id, its state, and every attempt with time, status code, duration and error', async () => {
     // The first attempt is answered 500 after 700 ms, the second 204.
-    const flaky = await receiver((n) => (n === 1 ? { status: 500, delayMs: 700 } : { status: 204 }));
+    const flaky = await cluster.receiver((n) => (n === 1 ? { status: 500, delayMs: 700 } : { status: 204 }));
     const { id } = await createAbortedReport(cluster, keys.acme!, body(flaky.url('/log')));
 
     // While the first attempt is in flight: pending, nothing attempted yet.
@@ -92,7 +69,7 @@ describe('callbacks: the log and redelivery API', () => {
   });
 
   it('POST .../redeliver sends the same message again: same webhook-id, same body; the log grows', async () => {
-    const healthy = await receiver();
+    const healthy = await cluster.receiver();
     const { id } = await createAbortedReport(cluster, keys.acme!, body(healthy.url('/again')));
     const delivered = await waitForCallbackState(cluster, keys.acme!, id, ['delivered']);
 
@@ -118,7 +95,7 @@ describe('callbacks: the log and redelivery API', () => {
   });
 
   it('POST .../redeliver revives a failed event (410 Gone), and delivers it', async () => {
-    const goneThenBack = await receiver((n) => (n === 1 ? { status: 410 } : { status: 204 }));
+    const goneThenBack = await cluster.receiver((n) => (n === 1 ? { status: 410 } : { status: 204 }));
     const { id } = await createAbortedReport(cluster, keys.acme!, body(goneThenBack.url()));
     const failed = await waitForCallbackState(cluster, keys.acme!, id, ['failed']);
     expect(failed.attempts.map((a) => a.status_code)).toEqual([410]);
@@ -141,7 +118,7 @@ describe('callbacks: the log and redelivery API', () => {
     expect(noUrl.body).toMatchObject({ status: 409, detail: expect.stringMatching(/no callback_url/) });
     expect((await getLog(withoutCallback, keys.acme!)).status).toBe(404);
 
-    const healthy = await receiver();
+    const healthy = await cluster.receiver();
     const unfinished = (await cluster.createReport(keys.acme!, body(healthy.url()))).request_id;
     const notYet = await redeliver(unfinished, keys.acme!);
     expect(notYet.status).toBe(409);
@@ -151,7 +128,7 @@ describe('callbacks: the log and redelivery API', () => {
   });
 
   it('404 across accounts: a stranger can neither read nor redeliver another account’s callback', async () => {
-    const healthy = await receiver();
+    const healthy = await cluster.receiver();
     const { id } = await createAbortedReport(cluster, keys['acme-uk']!, body(healthy.url()));
     const log = await waitForCallbackState(cluster, keys['acme-uk']!, id, ['delivered']);
 

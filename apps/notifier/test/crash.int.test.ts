@@ -1,19 +1,13 @@
 import { ReportsRepository } from '@cdr-reports/db';
 import {
-  AppProcess,
-  abortUnfinishedReports,
   callbackLog,
   createAbortedReport,
-  openCallbackQueue,
-  startReportCluster,
-  startWebhookReceiver,
+  useReportCluster,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
   type CallbackQueueProbe,
-  type ReportCluster,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
@@ -25,17 +19,14 @@ import {
  * exactly once, even when the enqueue did happen and is repeated).
  */
 describe('callbacks: crashes', () => {
-  const handles = watchHandles();
   const ENV = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms', JOB_LOCK_DURATION: '2s' };
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false, notifier: false, env: ENV });
   let probe: CallbackQueueProbe;
   let receiver: WebhookReceiver;
   let reports: ReportsRepository;
   let key: string;
   let secret: string;
   let notifierRunning = false;
-  const processes: AppProcess[] = [];
-  const receivers: WebhookReceiver[] = [];
 
   const body = (callbackUrl: string) => ({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-03-02T00:00:00Z', callback_url: callbackUrl });
   async function startInProcessNotifier(): Promise<void> {
@@ -52,30 +43,17 @@ describe('callbacks: crashes', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false, notifier: false, env: ENV });
-    probe = openCallbackQueue(cluster.services.prefix);
-    receiver = await startWebhookReceiver();
-    receivers.push(receiver);
+    probe = cluster.callbackQueue();
+    receiver = await cluster.receiver();
     reports = new ReportsRepository(cluster.services.db.pool);
     key = await cluster.account('acme');
     secret = await webhookSecret(cluster.services.db.pool, 'acme');
   }, 30_000);
 
-  afterAll(async () => {
-    for (const notifier of processes) await notifier.kill().catch(() => undefined);
-    for (const r of receivers) await r.close();
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await probe?.close();
-    await cluster?.close();
-    await handles.released();
-  }, 30_000);
-
   it('a notifier killed mid-delivery: another one delivers the same message later', async () => {
     // The first request is held open (the notifier waits for an answer); any later one is answered at once.
-    const holding = await startWebhookReceiver((n) => (n === 1 ? { status: 204, delayMs: 120_000 } : { status: 204 }));
-    receivers.push(holding);
-    const first = new AppProcess('notifier', cluster.services.env(ENV));
-    processes.push(first);
+    const holding = await cluster.receiver((n) => (n === 1 ? { status: 204, delayMs: 120_000 } : { status: 204 }));
+    const first = cluster.spawn('notifier', ENV);
     await first.ready();
 
     const { id } = await createAbortedReport(cluster, key, body(holding.url()));
@@ -103,17 +81,14 @@ describe('callbacks: crashes', () => {
     // Only spawned notifiers run during the kills; the in-process one comes last.
     await cluster.stopNotifier();
     notifierRunning = false;
-    const holding = await startWebhookReceiver((n) => (n <= 2 ? { status: 204, delayMs: 120_000 } : { status: 204 }));
-    receivers.push(holding);
-    const first = new AppProcess('notifier', cluster.services.env(ENV));
-    processes.push(first);
+    const holding = await cluster.receiver((n) => (n <= 2 ? { status: 204, delayMs: 120_000 } : { status: 204 }));
+    const first = cluster.spawn('notifier', ENV);
     await first.ready();
     const { id } = await createAbortedReport(cluster, key, body(holding.url()));
     await waitFor(() => holding.received.length === 1, { timeoutMs: 15_000, what: 'the first attempt to reach the receiver' });
     await first.kill();
 
-    const second = new AppProcess('notifier', cluster.services.env(ENV));
-    processes.push(second);
+    const second = cluster.spawn('notifier', ENV);
     await second.ready();
     await waitFor(() => holding.received.length === 2, { timeoutMs: 15_000, what: 'the second notifier to take the delivery over' });
     await second.kill();

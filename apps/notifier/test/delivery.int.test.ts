@@ -5,24 +5,19 @@ import { WebhookVerificationError } from 'standardwebhooks';
 import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
 import { CallbackOutbox } from '@cdr-reports/jobs';
 import {
-  abortUnfinishedReports,
   cdrFactory,
   createAbortedReport,
   minutesAfter,
-  openCallbackQueue,
   receivedForReport,
   signaturesOf,
-  startReportCluster,
-  startWebhookReceiver,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
   yesterdayAtUtc,
+  useReportCluster,
   type CallbackQueueProbe,
   type ReceivedWebhook,
-  type ReportCluster,
   type ReportResource,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
@@ -46,8 +41,11 @@ function withoutLinkSignature(resource: ReportResource): ReportResource {
  * published standardwebhooks package), with the product's user agent.
  */
 describe('callbacks: events, body and headers', () => {
-  const handles = watchHandles();
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({
+    worker: false,
+    notifier: true,
+    env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' },
+  });
   let receiver: WebhookReceiver;
   let probe: CallbackQueueProbe;
   let key: string;
@@ -73,25 +71,12 @@ describe('callbacks: events, body and headers', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({
-      worker: false,
-      notifier: true,
-      env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' },
-    });
-    receiver = await startWebhookReceiver();
-    probe = openCallbackQueue(cluster.services.prefix);
+    receiver = await cluster.receiver();
+    probe = cluster.callbackQueue();
     key = await cluster.account('acme');
     secret = await webhookSecret(cluster.services.db.pool, 'acme');
     const sms = cdrFactory({ startTime: minutesAfter(windowStart), endAfterMs: 4_500, columns: { message_body: null } });
     await cluster.load(Array.from({ length: RECORDS }, () => sms()));
-  }, 30_000);
-
-  afterAll(async () => {
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await probe?.close();
-    await cluster?.close();
-    await receiver?.close();
-    await handles.released();
   }, 30_000);
 
   it('report.aborted (DELETE of a PENDING report): the body is the report as GET shows it', async () => {

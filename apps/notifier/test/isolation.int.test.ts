@@ -1,15 +1,4 @@
-import {
-  abortUnfinishedReports,
-  createAbortedReport,
-  receivedForReport,
-  startReportCluster,
-  startWebhookReceiver,
-  waitFor,
-  waitForCallbackState,
-  watchHandles,
-  type ReportCluster,
-  type WebhookReceiver,
-} from '@cdr-reports/testing';
+import { createAbortedReport, receivedForReport, waitFor, waitForCallbackState, useReportCluster, type WebhookReceiver } from '@cdr-reports/testing';
 
 /**
  * A slow or dead endpoint never delays deliveries to other endpoints. The notifier here has 4 delivery slots
@@ -18,13 +7,22 @@ import {
  * the per-host bound the hanging receiver would hold all 4 slots for 5 s and the healthy one would wait as long.
  */
 describe('callbacks: a hanging receiver does not hold up the others', () => {
-  const handles = watchHandles();
-  let cluster: ReportCluster;
+  const HOST_CONCURRENCY = 2;
+  const cluster = useReportCluster({
+    worker: false,
+    notifier: true,
+    env: {
+      CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8',
+      CALLBACK_CONCURRENCY: '4',
+      CALLBACK_HOST_CONCURRENCY: String(HOST_CONCURRENCY),
+      CALLBACK_TIMEOUT: '5s',
+      CALLBACK_RETRY_SCHEDULE: '0s,200ms',
+    },
+  });
   let hanging: WebhookReceiver;
   let healthy: WebhookReceiver;
   let key: string;
   const TIMEOUT_MS = 5_000;
-  const HOST_CONCURRENCY = 2;
   // Requests the hanging receiver holds open right now, and the most it ever held at once.
   let open = 0;
   let mostOpen = 0;
@@ -32,34 +30,14 @@ describe('callbacks: a hanging receiver does not hold up the others', () => {
   const body = (url: string) => ({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-03-02T00:00:00Z', callback_url: url });
 
   beforeAll(async () => {
-    cluster = await startReportCluster({
-      worker: false,
-      notifier: true,
-      env: {
-        CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8',
-        CALLBACK_CONCURRENCY: '4',
-        CALLBACK_HOST_CONCURRENCY: String(HOST_CONCURRENCY),
-        CALLBACK_TIMEOUT: '5s',
-        CALLBACK_RETRY_SCHEDULE: '0s,200ms',
-      },
-    });
-    hanging = await startWebhookReceiver((_n, request) => {
+    hanging = await cluster.receiver((_n, request) => {
       open++;
       mostOpen = Math.max(mostOpen, open);
       request.socket.once('close', () => open--);
       return { status: 204, delayMs: 60_000 };
     });
-    healthy = await startWebhookReceiver();
+    healthy = await cluster.receiver();
     key = await cluster.account('acme');
-  }, 30_000);
-
-  afterAll(async () => {
-    // The hanging receiver goes first: its held requests fail at once instead of holding the notifier's close.
-    await hanging?.close();
-    await healthy?.close();
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await cluster?.close();
-    await handles.released();
   }, 30_000);
 
   it('delivers to the healthy receiver promptly while the hanging one holds its share of slots', async () => {

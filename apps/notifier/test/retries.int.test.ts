@@ -1,20 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  abortUnfinishedReports,
   createAbortedReport,
-  openCallbackQueue,
-  startReportCluster,
-  startWebhookReceiver,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
+  useReportCluster,
   type CallbackLogResource,
   type CallbackQueueProbe,
-  type ReportCluster,
-  type WebhookAnswer,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
@@ -24,23 +18,19 @@ import {
  * Events are report.aborted ones (a report cancelled while PENDING): recorded and enqueued at once, no export needed.
  */
 describe('callbacks: attempts and retries', () => {
-  const handles = watchHandles();
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({
+    worker: false,
+    notifier: true,
+    env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms,200ms', CALLBACK_TIMEOUT: '1s' },
+  });
   let probe: CallbackQueueProbe;
   let key: string;
   let secret: string;
-  const receivers: WebhookReceiver[] = [];
-  const closers: (() => Promise<void>)[] = [];
 
   const ATTEMPTS = 4;
   const SCHEDULE_GAP_MS = 200;
   const TIMEOUT_MS = 1_000;
 
-  async function receiver(answer: (n: number) => WebhookAnswer): Promise<WebhookReceiver> {
-    const started = await startWebhookReceiver((n) => answer(n));
-    receivers.push(started);
-    return started;
-  }
   /** A report.aborted event calling back `url`; returns the report id. */
   async function eventTo(url: string): Promise<string> {
     return (await createAbortedReport(cluster, key, { product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-03-02T00:00:00Z', callback_url: url })).id;
@@ -59,28 +49,14 @@ describe('callbacks: attempts and retries', () => {
   const gaps = (r: WebhookReceiver) => r.received.slice(1).map((w, i) => w.receivedAt - r.received[i]!.receivedAt);
 
   beforeAll(async () => {
-    cluster = await startReportCluster({
-      worker: false,
-      notifier: true,
-      env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms,200ms', CALLBACK_TIMEOUT: '1s' },
-    });
-    probe = openCallbackQueue(cluster.services.prefix);
+    probe = cluster.callbackQueue();
     key = await cluster.account('acme');
     secret = await webhookSecret(cluster.services.db.pool, 'acme');
   }, 30_000);
 
-  afterAll(async () => {
-    for (const r of receivers) await r.close();
-    for (const close of closers) await close();
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await probe?.close();
-    await cluster?.close();
-    await handles.released();
-  }, 30_000);
-
   it('a receiver failing three times then answering 2xx: four attempts of the same message, each signed anew, delivered', async () => {
     const failures = [500, 502, 500];
-    const flaky = await receiver((n) => ({ status: failures[n - 1] ?? 204 }));
+    const flaky = await cluster.receiver((n) => ({ status: failures[n - 1] ?? 204 }));
     const id = await eventTo(flaky.url());
     const log = await settled(id);
 
@@ -106,7 +82,7 @@ describe('callbacks: attempts and retries', () => {
   });
 
   it('attempts exhausted: the event is failed and every attempt is in the log', async () => {
-    const broken = await receiver(() => ({ status: 500 }));
+    const broken = await cluster.receiver(() => ({ status: 500 }));
     const id = await eventTo(broken.url());
     const log = await settled(id);
     expect(log.state).toBe('failed');
@@ -120,7 +96,7 @@ describe('callbacks: attempts and retries', () => {
   });
 
   it('a receiver that hangs past CALLBACK_TIMEOUT is a failed attempt, and the next attempt follows', async () => {
-    const hanging = await receiver((n) => (n === 1 ? { status: 204, delayMs: 10_000 } : { status: 204 }));
+    const hanging = await cluster.receiver((n) => (n === 1 ? { status: 204, delayMs: 10_000 } : { status: 204 }));
     const id = await eventTo(hanging.url());
     const log = await settled(id);
     expect(log.state).toBe('delivered');
@@ -135,8 +111,8 @@ describe('callbacks: attempts and retries', () => {
   });
 
   it('a redirect is not followed: the attempt fails and the redirect target gets nothing', async () => {
-    const elsewhere = await receiver(() => ({ status: 204 }));
-    const redirecting = await receiver((n) => (n === 1 ? { status: 301, headers: { location: elsewhere.url('/moved') } } : { status: 204 }));
+    const elsewhere = await cluster.receiver(() => ({ status: 204 }));
+    const redirecting = await cluster.receiver((n) => (n === 1 ? { status: 301, headers: { location: elsewhere.url('/moved') } } : { status: 204 }));
     const id = await eventTo(redirecting.url());
     const log = await settled(id);
     expect(log.attempts.map((a) => [a.status_code, a.error])).toEqual([
@@ -148,7 +124,7 @@ describe('callbacks: attempts and retries', () => {
   });
 
   it('410 Gone stops the retries: the event is failed after exactly one attempt', async () => {
-    const gone = await receiver(() => ({ status: 410 }));
+    const gone = await cluster.receiver(() => ({ status: 410 }));
     const id = await eventTo(gone.url());
     const log = await settled(id);
     expect(log.state).toBe('failed');
@@ -159,7 +135,7 @@ describe('callbacks: attempts and retries', () => {
   });
 
   it.each([429, 503])('%i with Retry-After: 2 is honoured although the schedule says 200 ms; the retry is signed anew', async (status) => {
-    const busy = await receiver((n) => (n === 1 ? { status, headers: { 'retry-after': '2' } } : { status: 204 }));
+    const busy = await cluster.receiver((n) => (n === 1 ? { status, headers: { 'retry-after': '2' } } : { status: 204 }));
     const id = await eventTo(busy.url());
     const log = await settled(id);
     expect(log.attempts.map((a) => [a.status_code, a.error])).toEqual([
@@ -197,7 +173,7 @@ describe('callbacks: attempts and retries', () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    closers.push(async () => {
+    cluster.onTeardown(async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     });

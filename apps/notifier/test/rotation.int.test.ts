@@ -1,19 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { WebhookVerificationError } from 'standardwebhooks';
 import {
-  abortUnfinishedReports,
   createAbortedReport,
   receivedForReport,
   signaturesOf,
-  startReportCluster,
-  startWebhookReceiver,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
+  useReportCluster,
   type ReceivedWebhook,
-  type ReportCluster,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
@@ -23,13 +19,11 @@ import {
  * published standardwebhooks package); after that only the new secret signs.
  */
 describe('callbacks: secret rotation', () => {
-  const handles = watchHandles();
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false, notifier: true, env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,500ms' } });
   let receiver: WebhookReceiver;
   let keys: Record<string, string>;
   let original: string;
   let rotated: string;
-  const receivers: WebhookReceiver[] = [];
 
   const body = (url: string) => ({ product: 'SMS', date_start: '2026-03-01T00:00:00Z', date_end: '2026-03-02T00:00:00Z', callback_url: url });
   const stranger = () => `whsec_${randomBytes(32).toString('base64')}`;
@@ -43,18 +37,9 @@ describe('callbacks: secret rotation', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false, notifier: true, env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,500ms' } });
-    receiver = await startWebhookReceiver();
-    receivers.push(receiver);
+    receiver = await cluster.receiver();
     keys = { acme: await cluster.account('acme'), globex: await cluster.account('globex') };
     original = await webhookSecret(cluster.services.db.pool, 'acme');
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const r of receivers) await r.close();
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await cluster?.close();
-    await handles.released();
   }, 30_000);
 
   it('signs with the account secret alone before any rotation', async () => {
@@ -66,8 +51,7 @@ describe('callbacks: secret rotation', () => {
 
   it('POST /v1/webhook-secret/rotate: a new secret, and from then on both sign, even the retry of an earlier event', async () => {
     // An event whose first attempt fails before the rotation and whose retry (500 ms later) comes after it.
-    const flaky = await startWebhookReceiver((n) => (n === 1 ? { status: 500 } : { status: 204 }));
-    receivers.push(flaky);
+    const flaky = await cluster.receiver((n) => (n === 1 ? { status: 500 } : { status: 204 }));
     const { id: retriedId } = await createAbortedReport(cluster, keys.acme!, body(flaky.url()));
     await waitFor(() => flaky.received.length === 1, { what: 'the first attempt' });
 

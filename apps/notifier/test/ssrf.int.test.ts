@@ -2,17 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
 import { CallbackOutbox } from '@cdr-reports/jobs';
 import {
-  abortUnfinishedReports,
-  openCallbackQueue,
-  openReportQueue,
   reportRequest,
-  startReportCluster,
-  startWebhookReceiver,
   waitFor,
   waitForCallbackState,
-  watchHandles,
+  useReportCluster,
   type CallbackQueueProbe,
-  type ReportCluster,
   type ReportQueueProbe,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
@@ -26,29 +20,18 @@ const body = (callbackUrl: string) => ({ product: 'SMS', date_start: '2026-03-01
  * is refused again by the notifier when it dials, without a connection.
  */
 describe('callbacks: SSRF', () => {
-  const handles = watchHandles();
-
   describe('without CALLBACK_ALLOWED_NETWORKS', () => {
-    let cluster: ReportCluster;
+    const cluster = useReportCluster({ worker: false, notifier: true, env: { CALLBACK_RETRY_SCHEDULE: '0s,100ms' } });
     let reportJobs: ReportQueueProbe;
     let callbackJobs: CallbackQueueProbe;
     let receiver: WebhookReceiver;
     let key: string;
 
     beforeAll(async () => {
-      cluster = await startReportCluster({ worker: false, notifier: true, env: { CALLBACK_RETRY_SCHEDULE: '0s,100ms' } });
-      reportJobs = openReportQueue(cluster.services.prefix);
-      callbackJobs = openCallbackQueue(cluster.services.prefix, 2);
-      receiver = await startWebhookReceiver();
+      reportJobs = cluster.reportQueue();
+      callbackJobs = cluster.callbackQueue(2);
+      receiver = await cluster.receiver();
       key = await cluster.account('acme');
-    }, 30_000);
-
-    afterAll(async () => {
-      if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-      await reportJobs?.close();
-      await callbackJobs?.close();
-      await cluster?.close();
-      await receiver?.close();
     }, 30_000);
 
     const port = () => new URL(receiver.url()).port;
@@ -151,20 +134,13 @@ describe('callbacks: SSRF', () => {
   });
 
   describe('with CALLBACK_ALLOWED_NETWORKS=127.0.0.0/8', () => {
-    let cluster: ReportCluster;
+    const cluster = useReportCluster({ worker: false, notifier: true, env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8' } });
     let receiver: WebhookReceiver;
     let key: string;
 
     beforeAll(async () => {
-      cluster = await startReportCluster({ worker: false, notifier: true, env: { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8' } });
-      receiver = await startWebhookReceiver();
+      receiver = await cluster.receiver();
       key = await cluster.account('acme');
-    }, 30_000);
-
-    afterAll(async () => {
-      if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-      await cluster?.close();
-      await receiver?.close();
     }, 30_000);
 
     it('accepts the local receiver, and delivers to it', async () => {
@@ -182,6 +158,4 @@ describe('callbacks: SSRF', () => {
       }
     });
   });
-
-  afterAll(() => handles.released(), 10_000);
 });

@@ -1,31 +1,26 @@
 import { generateCdrs } from '@cdr-reports/cdr-store';
-import { startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster } from '@cdr-reports/testing';
+import { waitFor, yesterdayAtUtc, useReportCluster } from '@cdr-reports/testing';
 
 /**
  * REPORT_ACCOUNT_CONCURRENCY: one account's reports beyond its share wait PENDING (not rejected), however many
  * slots the workers have, and another account's report runs meanwhile without waiting behind them.
  */
 describe('per-account cap on running reports', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({
+    // Six slots, a share of two; level 9 keeps each report running long enough to be seen.
+    env: { REPORT_WORKER_CONCURRENCY: '6', REPORT_ACCOUNT_CONCURRENCY: '2', REPORT_COMPRESSION_LEVEL: '9', REPORT_LARGE_ROWS: '100000000' },
+  });
   let busy: string;
   let quiet: string;
   const from = yesterdayAtUtc(0);
   const body = { product: 'VOICE-CALL', date_start: new Date(from).toISOString(), date_end: new Date(from + 86_400_000).toISOString() };
 
   beforeAll(async () => {
-    cluster = await startReportCluster({
-      // Six slots, a share of two; level 9 keeps each report running long enough to be seen.
-      env: { REPORT_WORKER_CONCURRENCY: '6', REPORT_ACCOUNT_CONCURRENCY: '2', REPORT_COMPRESSION_LEVEL: '9', REPORT_LARGE_ROWS: '100000000' },
-    });
     busy = await cluster.account('busy');
     quiet = await cluster.account('quiet');
     await cluster.load([...generateCdrs({ rows: 60_000, accounts: ['busy'], from: new Date(from), to: new Date(from + 86_400_000), seed: 3, products: ['VOICE-CALL'] })]);
     await cluster.load([...generateCdrs({ rows: 100, accounts: ['quiet'], from: new Date(from), to: new Date(from + 86_400_000), seed: 4, products: ['VOICE-CALL'] })]);
   }, 90_000);
-
-  afterAll(async () => {
-    await cluster?.close();
-  });
 
   it('runs at most two of the busy account’s six reports at once, all succeed, and the quiet account is not held up', async () => {
     const ids = [];

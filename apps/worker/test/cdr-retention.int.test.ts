@@ -1,27 +1,22 @@
 import { Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { ensurePartitions, listPartitions } from '@cdr-reports/cdr-store';
 import { JOBS, QUEUES, createWorkerConnection, upsertSchedules } from '@cdr-reports/jobs';
 import { createLogger } from '@cdr-reports/logging';
-import { startTestServices, TEST_REDIS_URL, type TestDatabase, type TestServices } from '@cdr-reports/testing';
+import { TEST_REDIS_URL, useReportCluster, type TestDatabase } from '@cdr-reports/testing';
 import { runWorker } from '@cdr-reports/worker';
 
 describe('worker: scheduled CDR retention', () => {
-  let services: TestServices;
+  const cluster = useReportCluster({ worker: false });
   let db: TestDatabase;
   let prefix: string;
-  const redis = createWorkerConnection(TEST_REDIS_URL);
+  let redis: Redis;
 
-  beforeAll(async () => {
-    services = await startTestServices();
-    db = services.db;
-    prefix = services.prefix;
-  });
-  afterAll(async () => {
-    const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
-    await queue.obliterate({ force: true });
-    await queue.close();
-    await redis.quit();
-    await services.close();
+  beforeAll(() => {
+    db = cluster.services.db;
+    prefix = cluster.services.prefix;
+    // A probe of the maintenance queue, emptied and closed at teardown; its connection is the one the tests use.
+    redis = cluster.reportQueue(QUEUES.maintenance).redis;
   });
 
   it('registers each maintenance scheduler once, however often they are upserted', async () => {
@@ -44,7 +39,7 @@ describe('worker: scheduled CDR retention', () => {
     await ensurePartitions(db.pool, recent, recent);
     expect(await listPartitions(db.pool)).toHaveLength(2);
 
-    const config = services.config({ CDR_RETENTION: '13 months' });
+    const config = cluster.services.config({ CDR_RETENTION: '13 months' });
     const stop = await runWorker(config, createLogger({ app: 'worker-test', level: 'silent' }));
     const queue = new Queue(QUEUES.maintenance, { connection: redis, prefix });
     const eventsConnection = createWorkerConnection(TEST_REDIS_URL);

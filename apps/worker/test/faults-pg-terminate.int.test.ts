@@ -1,17 +1,12 @@
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import {
-  AppProcess,
-  abortUnfinishedReports,
   readReportFile,
   receivedForReport,
-  startReportCluster,
-  startWebhookReceiver,
+  useReportCluster,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
-  type ReportCluster,
   type ReportResource,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
@@ -22,41 +17,29 @@ import {
  * ends SUCCESS with every row exactly once, one object, and its callback delivered. The worker survives.
  */
 describe('fault: the worker’s PostgreSQL connection terminated mid-COPY', () => {
-  const handles = watchHandles();
-  let cluster: ReportCluster;
+  const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
+  const cluster = useReportCluster({ worker: false, notifier: true, env });
   let receiver: WebhookReceiver;
   let key: string;
   let secret: string;
-  const processes: AppProcess[] = [];
 
   const DAY = 86_400_000;
   const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
   const from = new Date(to.getTime() - 10 * DAY);
   const ROWS = 200_000;
-  const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver();
-    cluster = await startReportCluster({ worker: false, notifier: true, env });
+    receiver = await cluster.receiver();
     key = await cluster.account('carrier');
     secret = await webhookSecret(cluster.services.db.pool, 'carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 31, products: ['VOICE-CALL'] })]);
   }, 90_000);
 
-  afterAll(async () => {
-    for (const worker of processes) await worker.kill().catch(() => undefined);
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await cluster?.close();
-    await receiver?.close();
-    await handles.released();
-  }, 60_000);
-
   it('retries the report, which ends SUCCESS with every row once and its callback delivered', async () => {
     // Level 9: slow enough for the COPY to be caught streaming.
-    const worker = new AppProcess('worker', cluster.services.env({ ...env, REPORT_COMPRESSION_LEVEL: '9' }));
-    processes.push(worker);
+    const worker = cluster.spawn('worker', { ...env, REPORT_COMPRESSION_LEVEL: '9' });
     // Its whole log (AppProcess.log keeps only the end), to tell how the attempt failed.
     let log = '';
     for (const stream of [worker.child.stdout!, worker.child.stderr!]) stream.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));

@@ -3,21 +3,14 @@ import { generateCdrs } from '@cdr-reports/cdr-store';
 import { createWorkerConnection } from '@cdr-reports/jobs';
 import {
   openReportRunner,
-  AppProcess,
-  abortUnfinishedReports,
   readReportFile,
   receivedForReport,
-  startReportCluster,
-  startTestRedisServer,
-  startWebhookReceiver,
+  useReportCluster,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
-  type ReportCluster,
   type ReportResource,
-  type TestRedisServer,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
@@ -30,20 +23,17 @@ import {
  * The suite owns its redis-server, durable as production runs it (appendfsync always, noeviction).
  */
 describe('fault: Redis restarted while reports are queued and running', () => {
-  const handles = watchHandles();
-  let redis: TestRedisServer;
-  let cluster: ReportCluster;
+  const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
+  const cluster = useReportCluster({ ownRedis: true, worker: false, notifier: true, env });
   let receiver: WebhookReceiver;
   let key: string;
   let secret: string;
   let sweeperConnection: Redis | undefined;
-  const processes: AppProcess[] = [];
 
   const DAY = 86_400_000;
   const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
   const from = new Date(to.getTime() - 10 * DAY);
   const ROWS = 150_000;
-  const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
   /** Five reports of two days each: with two at a time, some run and some wait when Redis goes. */
   const ranges = Array.from({ length: 5 }, (_, i) => ({ from: new Date(from.getTime() + 2 * i * DAY), to: new Date(from.getTime() + 2 * (i + 1) * DAY) }));
 
@@ -64,7 +54,11 @@ describe('fault: Redis restarted while reports are queued and running', () => {
   });
   /** One pass of the report sweeper, as its scheduled job makes it, for reports however recently touched. */
   async function sweepOnce() {
-    sweeperConnection ??= createWorkerConnection(redis.url);
+    if (!sweeperConnection) {
+      const connection = createWorkerConnection(cluster.redisServer.url);
+      cluster.onTeardown(() => connection.quit());
+      sweeperConnection = connection;
+    }
     const opened = await openReportRunner(cluster, sweeperConnection);
     try {
       return await opened.runner.sweep(undefined, { staleAfterMs: 0 });
@@ -74,30 +68,15 @@ describe('fault: Redis restarted while reports are queued and running', () => {
   }
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver();
-    redis = await startTestRedisServer();
-    cluster = await startReportCluster({ redisUrl: redis.url, worker: false, notifier: true, env });
+    receiver = await cluster.receiver();
     key = await cluster.account('carrier');
     secret = await webhookSecret(cluster.services.db.pool, 'carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 51, products: ['VOICE-CALL'] })]);
   }, 90_000);
 
-  afterAll(async () => {
-    for (const worker of processes) await worker.kill().catch(() => undefined);
-    // The cluster's queues close through Redis: bring it back if a failed test left it down.
-    if (redis && !redis.running) await redis.start().catch(() => undefined);
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await sweeperConnection?.quit();
-    await cluster?.close();
-    await redis?.close();
-    await receiver?.close();
-    await handles.released();
-  }, 60_000);
-
   it('loses no report: every accepted report ends SUCCESS with a complete file and its callback', async () => {
     // Level 9: slow enough that reports are still running and waiting when Redis goes.
-    const worker = new AppProcess('worker', cluster.services.env({ ...env, REPORT_COMPRESSION_LEVEL: '9' }));
-    processes.push(worker);
+    const worker = cluster.spawn('worker', { ...env, REPORT_COMPRESSION_LEVEL: '9' });
     let log = '';
     for (const stream of [worker.child.stdout!, worker.child.stderr!]) stream.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
     await worker.ready();
@@ -117,21 +96,21 @@ describe('fault: Redis restarted while reports are queued and running', () => {
       },
       { timeoutMs: 30_000, intervalMs: 20, what: 'a report to be streaming while another waits' },
     );
-    await redis.stop();
-    expect(redis.running).toBe(false);
+    await cluster.redisServer.stop();
+    expect(cluster.redisServer.running).toBe(false);
     // Accepted while Redis is away: the report is recorded in PostgreSQL, its job is left to the sweeper.
     const duringOutage = await cluster.request('POST', '/v1/reports', key, reportBody(ranges[1]!));
     expect(duringOutage.status).toBe(202);
     submitted.set(duringOutage.body.request_id, ranges[1]!);
     // Down for a moment: reconnect attempts meet a closed port.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    await redis.start();
+    await cluster.redisServer.start();
     // And one right after Redis is back.
     submitted.set((await cluster.createReport(key, reportBody(ranges[2]!))).request_id, ranges[2]!);
 
     const waitForEnd = (id: string) =>
       cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED', 'ABORTED'], 60_000).catch((error: Error) => {
-        throw new Error(`${error.message}\nworker log:\n${log.slice(-6000)}\nredis log:\n${redis.log}`);
+        throw new Error(`${error.message}\nworker log:\n${log.slice(-6000)}\nredis log:\n${cluster.redisServer.log}`);
       });
     // The reports queued or running when Redis went end without any help.
     for (const id of ids) await waitForEnd(id);

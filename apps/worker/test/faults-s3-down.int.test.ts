@@ -1,20 +1,13 @@
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import {
-  AppProcess,
-  abortUnfinishedReports,
   readReportFile,
   receivedForReport,
-  startReportCluster,
-  startRestartableS3,
-  startWebhookReceiver,
+  useReportCluster,
   verifyWebhook,
   waitFor,
   waitForCallbackState,
-  watchHandles,
   webhookSecret,
-  type ReportCluster,
   type ReportResource,
-  type RestartableS3,
   type WebhookReceiver,
 } from '@cdr-reports/testing';
 
@@ -25,13 +18,11 @@ import {
  * callback is delivered and the worker survives.
  */
 describe('fault: S3 down for 20 s during an upload', () => {
-  const handles = watchHandles();
-  let s3: RestartableS3;
-  let cluster: ReportCluster;
+  const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
+  const cluster = useReportCluster({ restartableS3: true, worker: false, notifier: true, env });
   let receiver: WebhookReceiver;
   let key: string;
   let secret: string;
-  const processes: AppProcess[] = [];
 
   const DAY = 86_400_000;
   const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
@@ -39,7 +30,6 @@ describe('fault: S3 down for 20 s during an upload', () => {
   // About 110 MB of CSV: several 8 MiB parts even compressed, so the outage falls between parts.
   const ROWS = 350_000;
   const OUTAGE_MS = 20_000;
-  const env = { CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8', CALLBACK_RETRY_SCHEDULE: '0s,200ms,200ms' };
 
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
 
@@ -53,30 +43,18 @@ describe('fault: S3 down for 20 s during an upload', () => {
          WHERE datname = current_database() AND application_name = 'cdr-reports-worker'`,
       )
     ).rows;
-    return `report: ${JSON.stringify(report)}\nworker sessions: ${JSON.stringify(sessions)}\nstored parts: ${await s3.storedParts()}`;
+    return `report: ${JSON.stringify(report)}\nworker sessions: ${JSON.stringify(sessions)}\nstored parts: ${await cluster.s3.storedParts()}`;
   }
 
   beforeAll(async () => {
-    receiver = await startWebhookReceiver();
-    s3 = await startRestartableS3();
-    cluster = await startReportCluster({ s3, worker: false, notifier: true, env });
+    receiver = await cluster.receiver();
     key = await cluster.account('carrier');
     secret = await webhookSecret(cluster.services.db.pool, 'carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 41, products: ['VOICE-CALL'] })]);
   }, 90_000);
 
-  afterAll(async () => {
-    for (const worker of processes) await worker.kill().catch(() => undefined);
-    if (s3 && !s3.running) await s3.start();
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await cluster?.close(); // closes s3 too
-    await receiver?.close();
-    await handles.released();
-  }, 60_000);
-
   it('completes after S3 returns with a complete file, or fails with STORAGE_UNAVAILABLE; never SUCCESS with a broken file', async () => {
-    const worker = new AppProcess('worker', cluster.services.env(env));
-    processes.push(worker);
+    const worker = cluster.spawn('worker', env);
     let log = '';
     for (const stream of [worker.child.stdout!, worker.child.stderr!]) stream.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
     await worker.ready();
@@ -96,19 +74,19 @@ describe('fault: S3 down for 20 s during an upload', () => {
       async () => {
         const report = await get(id);
         if (!['PENDING', 'PROCESSING'].includes(report.request_status)) throw new Error(`the report reached ${report.request_status} too early`);
-        return report.request_status === 'PROCESSING' && (await s3.storedParts()) >= 1;
+        return report.request_status === 'PROCESSING' && (await cluster.s3.storedParts()) >= 1;
       },
       { timeoutMs: 30_000, intervalMs: 10, what: 'the report’s upload to have stored a part' },
     );
     const outageStart = Date.now();
-    const stopping = s3.stop();
+    const stopping = cluster.s3.stop();
     expect((await get(id)).request_status).toBe('PROCESSING');
     await stopping;
     // Down for the whole outage: whatever the worker does meanwhile meets a closed port.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, outageStart + OUTAGE_MS - Date.now())));
     // Nothing can have been stored meanwhile.
     expect((await get(id)).request_status).not.toBe('SUCCESS');
-    await s3.start();
+    await cluster.s3.start();
 
     const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED', 'ABORTED'], 45_000).catch(async (error: Error) => {
       throw new Error(`${error.message}\n${await diagnosis(id)}\nworker log:\n${log.slice(-6000)}`);

@@ -5,7 +5,18 @@
  */
 import { HeadObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { cdrFactory, expectedSummary, inFileOrder, micros, normalDecimal, readReportFile, rowObjects, startReportCluster, type ReportCluster, type ReportFileContent, type ReportResource } from '@cdr-reports/testing';
+import {
+  cdrFactory,
+  expectedSummary,
+  inFileOrder,
+  micros,
+  normalDecimal,
+  readReportFile,
+  rowObjects,
+  useReportCluster,
+  type ReportFileContent,
+  type ReportResource,
+} from '@cdr-reports/testing';
 
 // Written out here rather than taken from the catalog: the file's header is a public contract.
 const ALL_COLUMNS = [
@@ -124,19 +135,15 @@ const OTHERS = [
 ];
 
 describe('worker: report file content', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster();
   let acme: string;
   let raw: string;
 
   beforeAll(async () => {
-    cluster = await startReportCluster();
     acme = await cluster.account('acme');
     await cluster.account('other');
     raw = await cluster.account('raw');
     await cluster.load([...ACME_SMS, ...OTHERS]);
-  });
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   /** Creates a report, waits for SUCCESS and reads its file back with the standard tools. */

@@ -2,8 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { generateCdrs } from '@cdr-reports/cdr-store';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { AppProcess, TEST_REDIS_URL, abortUnfinishedReports, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { QUEUES } from '@cdr-reports/jobs';
+import { waitFor, useReportCluster, type ReportResource } from '@cdr-reports/testing';
 
 /**
  * Fan-out: a report estimated above REPORT_FANOUT_ROWS is split into time segments run as a BullMQ flow that
@@ -11,11 +11,10 @@ import { AppProcess, TEST_REDIS_URL, abortUnfinishedReports, startReportCluster,
  * file the single-job path builds, byte for byte once inflated, with the same count and summary.
  */
 describe('fanned-out reports', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   let redis: Redis;
   let segments: Queue;
   let key: string;
-  const workers: AppProcess[] = [];
   const DAY = 86_400_000;
   const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
   const from = new Date(to.getTime() - 10 * DAY);
@@ -23,22 +22,11 @@ describe('fanned-out reports', () => {
   const body = { product: 'VOICE-CALL', date_start: new Date(from.getTime() + DAY).toISOString().replace('.000Z', '.000123Z'), date_end: to.toISOString() };
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     key = await cluster.account('carrier');
     await cluster.load([...generateCdrs({ rows: 60_000, accounts: ['carrier'], from, to, seed: 31, products: ['VOICE-CALL'] })]);
     await cluster.services.db.pool.query('ANALYZE cdrs');
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    segments = new Queue(QUEUES.reportSegments, { connection: redis, prefix: cluster.services.prefix });
+    ({ redis, queue: segments } = cluster.reportQueue(QUEUES.reportSegments));
   }, 90_000);
-
-  afterAll(async () => {
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    for (const worker of workers) await worker.stop();
-    await segments?.obliterate({ force: true }).catch(() => undefined);
-    await segments?.close();
-    await redis?.quit();
-    await cluster?.close();
-  }, 60_000);
 
   it('builds, across two workers, the same file and summary as a single job', async () => {
     // The single-job reference, from a worker that never fans out (the default threshold is millions of rows).
@@ -50,8 +38,7 @@ describe('fanned-out reports', () => {
 
     const fanOut = { REPORT_FANOUT_ROWS: '1000', REPORT_SEGMENT_ROWS: '7000', REPORT_SEGMENT_CONCURRENCY: '1' };
     for (let i = 0; i < 2; i++) {
-      const worker = new AppProcess('worker', cluster.services.env(fanOut));
-      workers.push(worker);
+      const worker = cluster.spawn('worker', fanOut);
       await worker.ready();
     }
     const id = (await cluster.createReport(key, body)).request_id;

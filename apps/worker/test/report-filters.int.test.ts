@@ -4,7 +4,18 @@
  */
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { cdrFactory, expectedSummary, inFileOrder, micros, normalDecimal, readReportFile, rowObjects, startReportCluster, type ReportCluster, type ReportFileContent, type ReportResource } from '@cdr-reports/testing';
+import {
+  cdrFactory,
+  expectedSummary,
+  inFileOrder,
+  micros,
+  normalDecimal,
+  readReportFile,
+  rowObjects,
+  useReportCluster,
+  type ReportFileContent,
+  type ReportResource,
+} from '@cdr-reports/testing';
 
 const ACCOUNTS = ['acme', 'acme-uk', 'acme-fr', 'acme-uk-lon', 'other'] as const;
 type AccountId = (typeof ACCOUNTS)[number];
@@ -200,21 +211,17 @@ const CASES: Record<string, Case> = {
 };
 
 describe('worker: which records a report holds', () => {
-  let cluster: ReportCluster;
+  // Segments of three days, so that most reports are stitched together from several COPYs.
+  const cluster = useReportCluster({ workerOptions: { segmentMs: 3 * 86_400_000 } });
   const keys = {} as Record<AccountId, string>;
 
   beforeAll(async () => {
-    // Segments of three days, so that most reports are stitched together from several COPYs.
-    cluster = await startReportCluster({ workerOptions: { segmentMs: 3 * 86_400_000 } });
     keys.acme = await cluster.account('acme');
     keys['acme-uk'] = await cluster.account('acme-uk', 'acme');
     keys['acme-fr'] = await cluster.account('acme-fr', 'acme');
     keys['acme-uk-lon'] = await cluster.account('acme-uk-lon', 'acme-uk');
     keys.other = await cluster.account('other');
     await cluster.load(RECORDS);
-  });
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   async function report(as: AccountId, body: Record<string, unknown>): Promise<{ report: ReportResource; content: ReportFileContent }> {

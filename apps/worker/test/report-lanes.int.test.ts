@@ -1,8 +1,7 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import { generateCdrs } from '@cdr-reports/cdr-store';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { AppProcess, TEST_REDIS_URL, abortUnfinishedReports, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { QUEUES } from '@cdr-reports/jobs';
+import { AppProcess, waitFor, useReportCluster, type ReportResource } from '@cdr-reports/testing';
 
 /**
  * Tenant fairness: reports estimated above REPORT_LARGE_ROWS are moved to a lane of their own before they start. One account's huge
@@ -10,8 +9,8 @@ import { AppProcess, TEST_REDIS_URL, abortUnfinishedReports, startReportCluster,
  * small report is built at once in the standard lane.
  */
 describe('report lanes', () => {
-  let cluster: ReportCluster;
-  let redis: Redis;
+  const env = { REPORT_LARGE_ROWS: '50000', REPORT_WORKER_CONCURRENCY: '1', REPORT_LARGE_CONCURRENCY: '1' };
+  const cluster = useReportCluster({ worker: false, env });
   let standard: Queue;
   let large: Queue;
   let worker: AppProcess;
@@ -24,31 +23,17 @@ describe('report lanes', () => {
   const get = async (key: string, id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
 
   beforeAll(async () => {
-    const env = { REPORT_LARGE_ROWS: '50000', REPORT_WORKER_CONCURRENCY: '1', REPORT_LARGE_CONCURRENCY: '1' };
-    cluster = await startReportCluster({ worker: false, env });
     bigKey = await cluster.account('carrier-big');
     smallKey = await cluster.account('shop-small');
     await cluster.load([...generateCdrs({ rows: 300_000, accounts: ['carrier-big'], from, to, seed: 21, products: ['VOICE-CALL'] })]);
     await cluster.load([...generateCdrs({ rows: 1_000, accounts: ['shop-small'], from, to, seed: 22, products: ['VOICE-CALL'] })]);
     await cluster.services.db.pool.query('ANALYZE cdrs');
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    standard = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
-    large = new Queue(QUEUES.reportsLarge, { connection: redis, prefix: cluster.services.prefix });
+    standard = cluster.reportQueue().queue;
+    large = cluster.reportQueue(QUEUES.reportsLarge).queue;
     // Level 9: the large reports take long enough to be seen running.
-    worker = new AppProcess('worker', cluster.services.env({ ...env, REPORT_COMPRESSION_LEVEL: '9' }));
+    worker = cluster.spawn('worker', { ...env, REPORT_COMPRESSION_LEVEL: '9' });
     await worker.ready();
   }, 120_000);
-
-  afterAll(async () => {
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    await worker?.stop();
-    for (const queue of [standard, large]) {
-      await queue?.obliterate({ force: true }).catch(() => undefined);
-      await queue?.close();
-    }
-    await redis?.quit();
-    await cluster?.close();
-  }, 60_000);
 
   it('builds a small report at once while large reports fill their own lane', async () => {
     const big: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { generateCdrs } from '@cdr-reports/cdr-store';
 import type { CdrRecord } from '@cdr-reports/domain';
-import { inFileOrder, readReportFile, startReportCluster, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { inFileOrder, readReportFile, useReportCluster, type ReportResource } from '@cdr-reports/testing';
 
 const RANGE = { date_start: '2026-03-02T00:00:00Z', date_end: '2026-03-07T00:00:00Z' };
 const RECORDS: CdrRecord[] = [
@@ -12,17 +12,13 @@ const RECORDS: CdrRecord[] = [
 ];
 
 describe('worker: report progress', () => {
-  let cluster: ReportCluster;
+  // Fifteen-minute segments: progress is recorded after each, so a five-day report moves 480 times.
+  const cluster = useReportCluster({ workerOptions: { segmentMs: 15 * 60_000 } });
   let key: string;
 
   beforeAll(async () => {
-    // Fifteen-minute segments: progress is recorded after each, so a five-day report moves 480 times.
-    cluster = await startReportCluster({ workerOptions: { segmentMs: 15 * 60_000 } });
     key = await cluster.account('acme');
     await cluster.load(RECORDS);
-  });
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   it('shows items_processed and percent growing while PROCESSING, then SUCCESS with every row', async () => {

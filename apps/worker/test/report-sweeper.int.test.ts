@@ -4,7 +4,16 @@ import { subtractPeriod } from '@cdr-reports/config';
 import { ReportsRepository } from '@cdr-reports/db';
 import { parseReportRequest } from '@cdr-reports/domain';
 import { JOBS } from '@cdr-reports/jobs';
-import { abortUnfinishedReports, cdrFactory, openReportRunner, minutesAfter, openReportQueue, startReportCluster, waitFor, yesterdayAtUtc, type ReportCluster, type ReportQueueProbe, type ReportResource } from '@cdr-reports/testing';
+import {
+  cdrFactory,
+  openReportRunner,
+  minutesAfter,
+  waitFor,
+  yesterdayAtUtc,
+  useReportCluster,
+  type ReportQueueProbe,
+  type ReportResource,
+} from '@cdr-reports/testing';
 
 /**
  * Expiry and the report sweeper, with REPORT_TTL=3s. A report reads EXPIRED from expires_at on whether or not
@@ -13,14 +22,14 @@ import { abortUnfinishedReports, cdrFactory, openReportRunner, minutesAfter, ope
  * builds the reports; the sweeper is called directly, as its scheduled job would.
  */
 describe('report expiry and the report sweeper', () => {
-  let cluster: ReportCluster;
+  const HOUR = 3_600_000;
+  const TTL_MS = 3_000;
+  const cluster = useReportCluster({ env: { REPORT_TTL: `${TTL_MS / 1000}s` } });
   let jobs: ReportQueueProbe;
   let runner: Awaited<ReturnType<typeof openReportRunner>>;
   let reports: ReportsRepository;
   let key: string;
 
-  const HOUR = 3_600_000;
-  const TTL_MS = 3_000;
   const windowStart = yesterdayAtUtc(8);
   const body = { product: 'SMS', date_start: new Date(windowStart).toISOString(), date_end: new Date(windowStart + HOUR).toISOString() };
   const RECORDS = 12;
@@ -58,20 +67,13 @@ describe('report expiry and the report sweeper', () => {
   });
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ env: { REPORT_TTL: `${TTL_MS / 1000}s` } });
     key = await cluster.account('acme');
     await cluster.load(Array.from({ length: RECORDS }, () => sms()));
-    jobs = openReportQueue(cluster.services.prefix);
+    jobs = cluster.reportQueue();
     runner = await openReportRunner(cluster, jobs.redis);
+    // Before the probe's own teardown: it shares the probe's connection, which closing the probe quits.
+    cluster.onTeardown(() => runner.close());
     reports = new ReportsRepository(cluster.services.db.pool);
-  });
-
-  afterAll(async () => {
-    if (cluster) await abortUnfinishedReports(cluster.services.db.pool);
-    // Before the probe: it shares the probe's connection, which closing the probe quits.
-    await runner?.close();
-    await jobs?.close();
-    await cluster?.close();
   });
 
   describe('expiry', () => {

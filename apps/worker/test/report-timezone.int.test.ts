@@ -4,7 +4,7 @@
  * never which records are chosen or in what order.
  */
 import type { CdrRecord } from '@cdr-reports/domain';
-import { cdrFactory, micros, readReportFile, rowObjects, startReportCluster, type ReportCluster } from '@cdr-reports/testing';
+import { cdrFactory, micros, readReportFile, rowObjects, useReportCluster } from '@cdr-reports/testing';
 
 const sms = cdrFactory({
   idGroup: 'a000',
@@ -75,17 +75,13 @@ function expectRendered(cell: string, stored: string | null, zone: string): void
 }
 
 describe('worker: time zones in report files', () => {
-  let cluster: ReportCluster;
+  // Month-long segments: the reports span eight months, and segment bounds have nothing to do with zones.
+  const cluster = useReportCluster({ workerOptions: { segmentMs: 30 * 86_400_000 } });
   let key: string;
 
   beforeAll(async () => {
-    // Month-long segments: the reports span eight months, and segment bounds have nothing to do with zones.
-    cluster = await startReportCluster({ workerOptions: { segmentMs: 30 * 86_400_000 } });
     key = await cluster.account('tz');
     await cluster.load(RECORDS);
-  });
-  afterAll(async () => {
-    await cluster?.close();
   });
 
   async function startTimes(timezone: string | undefined, range = WIDE): Promise<Map<string, Record<string, string>>> {

@@ -1,11 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { CreateBucketCommand, DeleteBucketCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { Queue } from 'bullmq';
 import { CsvParser, generateCdrs } from '@cdr-reports/cdr-store';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
 import { S3ObjectStore } from '@cdr-reports/object-store';
-import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { useReportCluster, waitFor, type ReportResource } from '@cdr-reports/testing';
 
 
 /**
@@ -15,12 +13,11 @@ import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportClu
  * And a report whose every attempt fails ends FAILED with a reason the caller can act on.
  */
 describe('a worker killed mid-report', () => {
-  let cluster: ReportCluster;
-  let redis: Redis;
+  // Every report here in the standard lane, where this test looks for its job.
+  const cluster = useReportCluster({ worker: false, env: { JOB_LOCK_DURATION: '2s', REPORT_LARGE_ROWS: '100000000' } });
   let queue: Queue;
   let key: string;
   let inProcessWorker = false;
-  const processes: AppProcess[] = [];
 
   const DAY = 86_400_000;
   const to = new Date(Date.parse(new Date().toISOString().slice(0, 10)));
@@ -41,27 +38,14 @@ describe('a worker killed mid-report', () => {
   }
 
   beforeAll(async () => {
-    // Every report here in the standard lane, where this test looks for its job.
-    cluster = await startReportCluster({ worker: false, env: { JOB_LOCK_DURATION: '2s', REPORT_LARGE_ROWS: '100000000' } });
     key = await cluster.account('carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 11 })]);
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
+    queue = cluster.reportQueue().queue;
   }, 90_000);
-
-  afterAll(async () => {
-    for (const worker of processes) await worker.kill().catch(() => undefined);
-    await cluster?.services.db.pool.query(`UPDATE reports SET status = 'ABORTED' WHERE status IN ('PENDING', 'PROCESSING')`);
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    await redis?.quit();
-    await cluster?.close();
-  }, 60_000);
 
   it('is taken over by another worker; the report succeeds with every row exactly once and one object', async () => {
     // Level 9 makes the first worker slow enough to be caught mid-report.
-    const first = new AppProcess('worker', cluster.services.env({ JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9', REPORT_LARGE_ROWS: '100000000' }));
-    processes.push(first);
+    const first = cluster.spawn('worker', { JOB_LOCK_DURATION: '2s', REPORT_COMPRESSION_LEVEL: '9', REPORT_LARGE_ROWS: '100000000' });
     await first.ready();
 
     const body = { product: 'VOICE-CALL', date_start: from.toISOString(), date_end: to.toISOString() };

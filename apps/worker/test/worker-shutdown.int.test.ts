@@ -2,8 +2,8 @@ import { gunzipSync } from 'node:zlib';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { generateCdrs } from '@cdr-reports/cdr-store';
-import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
-import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportCluster, type ReportResource } from '@cdr-reports/testing';
+import { QUEUES } from '@cdr-reports/jobs';
+import { useReportCluster, waitFor, type AppProcess, type ReportResource } from '@cdr-reports/testing';
 
 /**
  * SIGTERM to a worker during a report: it takes no new job, finishes the running report within SHUTDOWN_TIMEOUT
@@ -12,7 +12,7 @@ import { AppProcess, TEST_REDIS_URL, startReportCluster, waitFor, type ReportClu
  * handed back the same way.
  */
 describe('a worker stopped with SIGTERM mid-report', () => {
-  let cluster: ReportCluster;
+  const cluster = useReportCluster({ worker: false });
   let redis: Redis;
   let queue: Queue;
   let key: string;
@@ -27,7 +27,7 @@ describe('a worker stopped with SIGTERM mid-report', () => {
   const get = async (id: string) => (await cluster.request('GET', `/v1/reports/${id}`, key)).body as ReportResource;
   async function startWorker(env: Record<string, string>): Promise<AppProcess> {
     // Every report here in the standard lane, where this test looks for its job.
-    const worker = new AppProcess('worker', cluster.services.env({ REPORT_LARGE_ROWS: '100000000', ...env }));
+    const worker = cluster.spawn('worker', { REPORT_LARGE_ROWS: '100000000', ...env });
     processes.push(worker);
     await worker.ready();
     return worker;
@@ -55,24 +55,13 @@ describe('a worker stopped with SIGTERM mid-report', () => {
   }
 
   beforeAll(async () => {
-    cluster = await startReportCluster({ worker: false });
     key = await cluster.account('carrier');
     await cluster.load([...generateCdrs({ rows: ROWS, accounts: ['carrier'], from, to, seed: 5, products: ['VOICE-CALL'] })]);
     expectedRows = Number(
       (await cluster.services.db.pool.query(`SELECT count(*) FROM cdrs WHERE start_time >= $1 AND start_time < $2`, [from, to])).rows[0].count,
     );
-    redis = createWorkerConnection(TEST_REDIS_URL);
-    queue = new Queue(QUEUES.reports, { connection: redis, prefix: cluster.services.prefix });
+    ({ redis, queue } = cluster.reportQueue());
   }, 90_000);
-
-  afterAll(async () => {
-    for (const worker of processes) await worker.kill().catch(() => undefined);
-    await cluster?.services.db.pool.query(`UPDATE reports SET status = 'ABORTED' WHERE status IN ('PENDING', 'PROCESSING')`);
-    await queue?.obliterate({ force: true }).catch(() => undefined);
-    await queue?.close();
-    await redis?.quit();
-    await cluster?.close();
-  }, 60_000);
 
   it('finishes the running report within the deadline, takes no new one, and exits 0', async () => {
     const worker = await startWorker({ SHUTDOWN_TIMEOUT: '60s', REPORT_COMPRESSION_LEVEL: '9' });

@@ -1,14 +1,13 @@
 import { Queue, type Worker } from 'bullmq';
 import { UnrecoverableJobError } from '@cdr-reports/domain';
 import { JOBS, QUEUES, createJobWorker, createWorkerConnection, requeueJob, type JobHandlers } from '@cdr-reports/jobs';
-import { TEST_REDIS_URL, uniqueQueuePrefix, waitFor, watchHandles } from '@cdr-reports/testing';
+import { TEST_REDIS_URL, uniqueQueuePrefix, waitFor } from '@cdr-reports/testing';
 
 /**
  * The typed job catalog's consumer side on a real Redis: handlers dispatched from a table, payloads checked against
  * the catalog before any handler runs, and "no retry can help" failing a job at once.
  */
 describe('createJobWorker', () => {
-  const handles = watchHandles();
   const prefix = uniqueQueuePrefix();
   const connection = createWorkerConnection(TEST_REDIS_URL);
   const queue = new Queue(QUEUES.reportAssembly, { connection, prefix });
@@ -38,7 +37,6 @@ describe('createJobWorker', () => {
     await queue.obliterate({ force: true });
     await queue.close();
     await connection.quit();
-    await handles.released();
   });
 
   const settled = (id: string) =>

@@ -124,8 +124,8 @@ export interface CallbackQueueProbe {
   close(): Promise<void>;
 }
 
-export function openCallbackQueue(prefix: string, attempts = 3): CallbackQueueProbe {
-  const redis = createWorkerConnection(TEST_REDIS_URL);
+export function openCallbackQueue(prefix: string, attempts = 3, redisUrl = TEST_REDIS_URL): CallbackQueueProbe {
+  const redis = createWorkerConnection(redisUrl);
   const producer = new CallbackQueue(redis, prefix, Array<number>(attempts).fill(0));
   const queue = new Queue(QUEUES.callbacks, { connection: redis, prefix });
   return {
@@ -141,34 +141,6 @@ export function openCallbackQueue(prefix: string, attempts = 3): CallbackQueuePr
       await queue.close();
       await producer.close();
       await redis.quit();
-    },
-  };
-}
-
-/**
- * A leak check for a suite: note the process's active handles before it starts, and after it has closed
- * everything wait (with a deadline) until no kind of handle (sockets, servers, timers, child processes)
- * is more numerous than before.
- */
-export function watchHandles(): { released(timeoutMs?: number): Promise<void> } {
-  const count = () => {
-    const counts = new Map<string, number>();
-    for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
-    return counts;
-  };
-  const before = count();
-  return {
-    async released(timeoutMs = 5_000) {
-      let leaked: string[] = [];
-      await waitFor(
-        () => {
-          leaked = [...count()].filter(([kind, n]) => n > (before.get(kind) ?? 0)).map(([kind, n]) => `${kind} ${before.get(kind) ?? 0} -> ${n}`);
-          return leaked.length === 0;
-        },
-        { timeoutMs, intervalMs: 100, what: 'handles to be released' },
-      ).catch(() => {
-        throw new Error(`handles leaked by the suite: ${leaked.join(', ')}`);
-      });
     },
   };
 }

@@ -4,6 +4,7 @@ export { waitFor } from './wait';
 export { startTestS3, type TestS3 } from './s3';
 export { startTestServices, type TestServices, type TestServicesOptions } from './services';
 export { startReportCluster, type ReportCluster, type ReportClusterOptions, type ReportResource } from './report-cluster';
+export { useReportCluster, type ReportClusterFixture, type ReportClusterFixtureOptions } from './report-cluster-fixture';
 export { readReportFile, parseCsv, gunzip, unzip, rowObjects, type ReportFileContent } from './csv-reader';
 export { cdrFactory, yesterdayAtUtc, minutesAfter, type CdrFactory, type CdrFactoryOptions } from './cdr-fixtures';
 export { micros, inFileOrder, decimalSum, normalDecimal, expectedSummary } from './report-expectations';
@@ -20,7 +21,6 @@ export {
   receivedForReport,
   createAbortedReport,
   openCallbackQueue,
-  watchHandles,
   type CallbackLogResource,
   type CallbackAttemptResource,
   type WebhookEvent,

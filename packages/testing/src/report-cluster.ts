@@ -1,5 +1,6 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { createApi, type ApiInstance } from '@cdr-reports/api';
+import type { Config } from '@cdr-reports/config';
 import { importCdrRecords } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
 import type { CdrRecord } from '@cdr-reports/domain';
@@ -74,11 +75,18 @@ export interface ReportCluster {
 
 export async function startReportCluster(options: ReportClusterOptions = {}): Promise<ReportCluster> {
   const services = await startTestServices({ redisUrl: options.redisUrl, s3: options.s3 });
-  const config = services.config(options.env);
   const logger = options.logDestination
     ? createLogger({ app: 'test', level: 'debug', destination: options.logDestination })
     : createLogger({ app: 'test', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const api = await createApi(config, logger);
+  let config: Config;
+  let api: ApiInstance;
+  try {
+    config = services.config(options.env);
+    api = await createApi(config, logger);
+  } catch (error) {
+    await services.close();
+    throw error;
+  }
   const accounts = new AccountsRepository(services.db.pool);
   let stopWorker: (() => Promise<void>) | undefined;
   let stopNotifier: (() => Promise<void>) | undefined;
@@ -158,7 +166,13 @@ export async function startReportCluster(options: ReportClusterOptions = {}): Pr
       await services.close();
     },
   };
-  if (options.worker ?? true) await cluster.startWorker();
-  if (options.notifier) await cluster.startNotifier();
+  try {
+    if (options.worker ?? true) await cluster.startWorker();
+    if (options.notifier) await cluster.startNotifier();
+  } catch (error) {
+    // A cluster that did not start closes what did.
+    await cluster.close();
+    throw error;
+  }
   return cluster;
 }

@@ -4,7 +4,10 @@ import type { Pool } from '@cdr-reports/db';
 import { QUEUES, createWorkerConnection } from '@cdr-reports/jobs';
 import { TEST_REDIS_URL } from './redis';
 
-/** The reports queue of a test's prefix, on a connection of the test's own: to look at its jobs or add some. */
+/**
+ * The reports queue (or another queue of the report path: `name`) of a test's prefix, on a connection of the test's
+ * own: to look at its jobs or add some.
+ */
 export interface ReportQueueProbe {
   /** The probe's connection (a worker connection, so it may be shared with other queue objects). */
   redis: Redis;
@@ -13,9 +16,9 @@ export interface ReportQueueProbe {
   close(): Promise<void>;
 }
 
-export function openReportQueue(prefix: string): ReportQueueProbe {
-  const redis = createWorkerConnection(TEST_REDIS_URL);
-  const queue = new Queue(QUEUES.reports, { connection: redis, prefix });
+export function openReportQueue(prefix: string, redisUrl = TEST_REDIS_URL, name: string = QUEUES.reports): ReportQueueProbe {
+  const redis = createWorkerConnection(redisUrl);
+  const queue = new Queue(name, { connection: redis, prefix });
   return {
     redis,
     queue,

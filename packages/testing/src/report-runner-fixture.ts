@@ -9,7 +9,7 @@ import type { ReportCluster } from './report-cluster';
  * owns (to drive the sweeper as its scheduled job would, while the test restarts Redis). `close()` closes what
  * was opened here, not the connection.
  */
-export async function openReportRunner(cluster: ReportCluster, redis: Redis): Promise<{ runner: ReportRunner; close(): Promise<void> }> {
+export async function openReportRunner(cluster: Pick<ReportCluster, 'services' | 'logger'>, redis: Redis): Promise<{ runner: ReportRunner; close(): Promise<void> }> {
   const config = cluster.services.config();
   const storage = await openReportStorage(config, cluster.logger, { ensure: false });
   const services = await createReportServices({ config, pool: cluster.services.db.pool, redis, storage, logger: cluster.logger });

@@ -29,7 +29,13 @@ export interface TestServicesOptions {
 export async function startTestServices(options: TestServicesOptions = {}): Promise<TestServices> {
   const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
   const db = await createTestDatabase();
-  const s3 = options.s3 ?? (await startTestS3());
+  let s3: TestS3;
+  try {
+    s3 = options.s3 ?? (await startTestS3());
+  } catch (error) {
+    await db.drop();
+    throw error;
+  }
   const prefix = uniqueQueuePrefix();
   const env = (overrides: Record<string, string> = {}) => ({
     DATABASE_URL: db.url,
