@@ -16,8 +16,11 @@ export interface Figure {
 
 const format = (value: number) => (Math.abs(value) >= 100 ? Math.round(value).toLocaleString('en') : value.toFixed(value < 10 ? 2 : 1));
 
-/** Prints the table and writes bench/results/latest.json and bench/RESULTS.md (a quick run: bench/results/quick.json). */
-export async function writeResults(figures: Figure[], options: { quick: boolean; command: string }): Promise<void> {
+/**
+ * Prints the table and writes bench/results/latest.json and bench/RESULTS.md (a quick run: bench/results/quick.json;
+ * some benchmarks alone: bench/results/only-NAMES.json).
+ */
+export async function writeResults(figures: Figure[], options: { quick: boolean; command: string; only?: readonly string[] }): Promise<void> {
   const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version };
   const rows = figures.map((f) => ({
     benchmark: f.benchmark,
@@ -35,6 +38,11 @@ export async function writeResults(figures: Figure[], options: { quick: boolean;
   // A quick run is a smoke test whose figures mean nothing: it never replaces the results of a full one.
   if (options.quick) {
     await writeFile(path.join(dir, 'quick.json'), json);
+    return;
+  }
+  // Some benchmarks alone (BENCH_ONLY): their own file; the full run's results stay as they were.
+  if (options.only) {
+    await writeFile(path.join(dir, `only-${options.only.join('+')}.json`), json);
     return;
   }
   await writeFile(path.join(dir, 'latest.json'), json);

@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     .filter(([name]) => name.startsWith('BENCH_') && name !== 'BENCH_NODE_OPTIONS')
     .map(([name, value]) => `${name}=${value} `)
     .join('');
-  await writeResults(figures, { quick, command: `${settings}npm run bench${quick ? ' -- --quick' : ''}` });
+  await writeResults(figures, { quick, command: `${settings}npm run bench${quick ? ' -- --quick' : ''}`, ...(only && { only }) });
 }
 
 /** Lets PostgreSQL write out what a benchmark left dirty, so that the next one starts on a quiet machine. */
