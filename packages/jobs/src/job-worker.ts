@@ -19,9 +19,13 @@ export type JobHandlers<Q extends QueueName> = { [N in JobsOn<Q>]: JobHandler<N>
 export function createJobWorker<Q extends QueueName>(queue: Q, handlers: JobHandlers<Q>, options: WorkerOptions): Worker {
   const table = handlers as unknown as Partial<Record<JobName, (job: Job, token: string | undefined, signal: AbortSignal | undefined) => Promise<unknown>>>;
   // Three parameters: BullMQ passes the abort signal only to a processor that declares it.
-  return new Worker(
+  const worker: Worker = new Worker(
     queue,
     async (job: Job, token?: string, signal?: AbortSignal) => {
+      // A job BullMQ fetched while the worker was already closing (a blocking fetch in flight when close() was
+      // called returns it, and BullMQ then runs it rather than let it stall) goes back to the queue untouched, for
+      // another worker: a worker shutting down takes no new work.
+      if (worker.closing) return requeueJob(job, token, 0);
       const name = job.name;
       const handler = isJobName(name) ? table[name] : undefined;
       if (!isJobName(name) || !handler || !(JOBS[name].queues as readonly string[]).includes(queue)) {
@@ -39,6 +43,7 @@ export function createJobWorker<Q extends QueueName>(queue: Q, handlers: JobHand
     },
     options,
   );
+  return worker;
 }
 
 /**

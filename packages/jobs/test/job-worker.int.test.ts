@@ -98,4 +98,44 @@ describe('createJobWorker', () => {
     expect(seen.filter((s) => s.reportId === id).map((s) => s.attempt)).toEqual([1, 1]);
     expect(job.attemptsMade).toBe(1);
   });
+
+  it('takes no new job once closing: a job added while it closes is left for another worker, no attempt spent', async () => {
+    // A second worker of its own, busy with one long job and a free slot blocked waiting for the next.
+    const ownPrefix = uniqueQueuePrefix();
+    const ownQueue = new Queue(QUEUES.reportAssembly, { connection, prefix: ownPrefix });
+    const ran: string[] = [];
+    let release: () => void = () => undefined;
+    const busy = new Promise<void>((resolve) => (release = resolve));
+    const closing = createJobWorker(
+      QUEUES.reportAssembly,
+      {
+        'assemble-report': async (job) => {
+          ran.push(job.data.reportId);
+          if (job.data.count === 1) await busy;
+          return { outcome: 'success', items: job.data.count };
+        },
+      },
+      { connection, prefix: ownPrefix, concurrency: 2 },
+    );
+    try {
+      const long = reportId();
+      await ownQueue.add('assemble-report', { reportId: long, count: 1 }, { jobId: long });
+      await waitFor(() => ran.includes(long), { timeoutMs: 10_000, what: 'the long job to start' });
+      const closed = closing.close();
+      const later = reportId();
+      await ownQueue.add('assemble-report', { reportId: later, count: 5 }, { jobId: later, attempts: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      release();
+      await closed;
+      expect(ran).toEqual([long]);
+      const left = (await ownQueue.getJob(later))!;
+      expect(['waiting', 'delayed']).toContain(await left.getState());
+      expect(left.attemptsMade).toBe(0);
+    } finally {
+      release();
+      await closing.close();
+      await ownQueue.obliterate({ force: true });
+      await ownQueue.close();
+    }
+  });
 });
