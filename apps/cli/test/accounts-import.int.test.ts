@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '@cdr-reports/config';
 import { AccountsRepository } from '@cdr-reports/db';
-import { TEST_REDIS_URL, createTestDatabase, type TestDatabase } from '@cdr-reports/testing';
+import { TEST_REDIS_URL, captureOutput, createTestDatabase, type TestDatabase } from '@cdr-reports/testing';
 import { accountsCommand } from '../src/commands/accounts.command';
 import { CliContext } from '../src/context';
 
@@ -26,21 +26,10 @@ describe('cli accounts import', () => {
 
   async function run(argv: string[]): Promise<{ code: number; out: any; err: string }> { // eslint-disable-line @typescript-eslint/no-explicit-any -- printed JSON
     const ctx = new CliContext(parseConfig({ DATABASE_URL: db.url, REDIS_URL: TEST_REDIS_URL, LOG_LEVEL: 'silent' }));
-    let stdout = '';
-    let stderr = '';
-    const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-        return true;
-      });
-    const out = capture(process.stdout, (t) => (stdout += t));
-    const err = capture(process.stderr, (t) => (stderr += t));
     try {
-      const code = await accountsCommand.run(argv, ctx);
+      const { result: code, stdout, stderr } = await captureOutput(() => accountsCommand.run(argv, ctx));
       return { code, out: stdout ? JSON.parse(stdout) : undefined, err: stderr };
     } finally {
-      out.mockRestore();
-      err.mockRestore();
       await ctx.close();
     }
   }

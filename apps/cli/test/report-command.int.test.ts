@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { cdrFactory, yesterdayAtUtc, minutesAfter, useReportCluster } from '@cdr-reports/testing';
+import { captureOutput, cdrFactory, yesterdayAtUtc, minutesAfter, useReportCluster } from '@cdr-reports/testing';
 import { parseConfig } from '@cdr-reports/config';
 import { createApi } from '@cdr-reports/api';
 import { createLogger } from '@cdr-reports/logging';
@@ -35,22 +35,8 @@ describe('cli report', () => {
 
   /** Runs the command; resolves with its exit code, standard output and standard error (the progress bars). */
   async function run(argv: string[], url = apiUrl): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = '';
-    let stderr = '';
-    const capture = (stream: NodeJS.WriteStream, append: (text: string) => void) =>
-      jest.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-        append(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-        return true;
-      });
-    const out = capture(process.stdout, (text) => (stdout += text));
-    const err = capture(process.stderr, (text) => (stderr += text));
-    try {
-      const code = await reportCommand.run([...argv, '--api-url', url, '--api-key', key], context());
-      return { code, stdout, stderr };
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
+    const { result: code, stdout, stderr } = await captureOutput(() => reportCommand.run([...argv, '--api-url', url, '--api-key', key], context()));
+    return { code, stdout, stderr };
   }
 
   it('creates a report, waits with a progress bar and ends with the summary', async () => {

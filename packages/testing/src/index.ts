@@ -31,3 +31,4 @@ export { startRestartableS3, type RestartableS3 } from './restartable-s3';
 export { startTestRedisServer, type TestRedisServer } from './redis-server';
 export { freePort } from './free-port';
 export { openReportRunner } from './report-runner-fixture';
+export { captureOutput } from './capture-output';
