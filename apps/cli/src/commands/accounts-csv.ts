@@ -1,3 +1,4 @@
+import { CsvParser } from '@cdr-reports/cdr-store';
 import type { AccountImportRow } from '@cdr-reports/db';
 
 export interface AccountsCsv {
@@ -16,7 +17,7 @@ const HEADER = ['id', 'name', 'parent_id'];
 export function parseAccountsCsv(text: string): AccountsCsv {
   const rows: AccountImportRow[] = [];
   const problems: AccountsCsv['problems'] = [];
-  const records = splitRecords(text.startsWith('\ufeff') ? text.slice(1) : text, problems);
+  const records = splitRecords(text, problems);
   const header = records.shift();
   if (!header || header.fields.map((f) => f.trim().toLowerCase()).join(',') !== HEADER.join(',')) {
     problems.push({ line: header?.line ?? 1, reason: `the first line must be the header ${HEADER.join(',')}` });
@@ -34,51 +35,14 @@ export function parseAccountsCsv(text: string): AccountsCsv {
   return { rows, problems };
 }
 
+/** Every record of `text` with the line it starts on, through the CDR importer's RFC 4180 parser. */
 function splitRecords(text: string, problems: AccountsCsv['problems']): { line: number; fields: string[] }[] {
   const records: { line: number; fields: string[] }[] = [];
-  let line = 1;
-  let start = 1;
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  const endRecord = () => {
-    fields.push(field);
-    records.push({ line: start, fields });
-    fields = [];
-    field = '';
-  };
-  while (i < text.length) {
-    const char = text[i]!;
-    if (quoted) {
-      if (char === '"' && text[i + 1] === '"') {
-        field += '"';
-        i += 2;
-        continue;
-      }
-      if (char === '"') quoted = false;
-      else {
-        if (char === '\n') line += 1;
-        field += char;
-      }
-      i += 1;
-      continue;
-    }
-    if (char === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (char === ',') {
-      fields.push(field);
-      field = '';
-    } else if (char === '\n' || char === '\r') {
-      endRecord();
-      if (char === '\r' && text[i + 1] === '\n') i += 1;
-      line += 1;
-      start = line;
-    } else field += char;
-    i += 1;
-  }
-  if (quoted) problems.push({ line: start, reason: 'a quoted field is not closed' });
-  if (field !== '' || fields.length > 0) endRecord();
+  const parser = new CsvParser({
+    record: (fields, line) => records.push({ line, fields }),
+    malformed: (line, reason) => problems.push({ line, reason }),
+  });
+  parser.push(text);
+  parser.end();
   return records;
 }
