@@ -58,10 +58,14 @@ export class ReportRunner {
    */
   async generate(reportId: string, attempt: Attempt, lane: 'standard' | 'large'): Promise<RunOutcome> {
     const log = this.deps.logger.child({ report_id: reportId, job_id: attempt.jobId, attempt: attempt.number });
+    // The account tree is read once per run, for the estimate and the export alike (a tree can be 20,000 accounts).
+    let accountIds: string[] | undefined;
+    const accountsOf = async (request: ReportRequest) => (accountIds ??= await this.accountIdsOf(request));
     if (lane === 'standard') {
       const pending = await this.deps.reports.find(reportId);
       if (pending?.status === 'PENDING') {
-        const decision = triage(pending.request, await this.estimateRows(pending.request), this.deps.thresholds);
+        const estimate = await this.deps.export.source.estimateRows({ request: pending.request, accountIds: await accountsOf(pending.request) });
+        const decision = triage(pending.request, estimate, this.deps.thresholds);
         if (decision.path === 'fan-out') {
           const started = await this.deps.reports.startProcessing(reportId, this.deps.accountConcurrency);
           if (started === 'capped') return waitForSlot(log);
@@ -91,7 +95,7 @@ export class ReportRunner {
       const result = await exportReport(this.deps.export, {
         reportId,
         request: report.request,
-        accountIds: await this.accountIdsOf(report.request),
+        accountIds: await accountsOf(report.request),
         signal: run.signal,
         onProgress: async (progress: ExportProgress) => {
           const status = await this.deps.reports.recordProgress(reportId, progress.items, progress.percent);
@@ -274,10 +278,6 @@ export class ReportRunner {
   async accountIdsOf(request: ReportRequest): Promise<string[]> {
     if (request.account_ids) return request.account_ids;
     return request.include_subaccounts ? this.deps.accounts.descendantIds(request.account_id) : [request.account_id];
-  }
-
-  private async estimateRows(request: ReportRequest): Promise<number> {
-    return this.deps.export.source.estimateRows({ request, accountIds: await this.accountIdsOf(request) });
   }
 
   /** PROCESSING -> SUCCESS with its event; false (and the file deleted) when the report was aborted meanwhile. */
