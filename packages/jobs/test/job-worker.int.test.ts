@@ -124,6 +124,9 @@ describe('createJobWorker', () => {
       const closed = closing.close();
       const later = reportId();
       await ownQueue.add('assemble-report', { reportId: later, count: 5 }, { jobId: later, attempts: 3 });
+      // A window, not a wait for a condition: this checks that something does not happen. The free slot's blocking
+      // fetch, in flight when close() began, usually returns the job within it (without the hand-back, the job
+      // then ran: this test failed every time); when it does not, nothing is fetched and the assertions hold too.
       await new Promise((resolve) => setTimeout(resolve, 300));
       release();
       await closed;
