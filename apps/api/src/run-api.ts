@@ -35,7 +35,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
       checkReadiness({
         postgres: async () => void (await pool.query('SELECT 1')),
         redis: async () => void (await redis.ping()),
-        s3: async () => void (await storage.store.head('readiness-probe')),
+        s3: () => storage.store.checkReady(),
       }),
     ...(config.adminToken && { admin: { token: config.adminToken, queues: adminQueues } }),
     rateLimits: {

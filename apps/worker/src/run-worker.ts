@@ -74,7 +74,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
       checkReadiness({
         postgres: async () => void (await pool.query('SELECT 1')),
         redis: async () => void (await connection.ping()),
-        s3: async () => void (await storage.store.head('readiness-probe')),
+        s3: () => storage.store.checkReady(),
         ...flowChecks,
       }),
   });

@@ -47,6 +47,8 @@ export interface ObjectStore {
   concatenate(sources: readonly string[], key: string, options: PutStreamOptions): Promise<StoredObject>;
   /** The object's metadata, or undefined when there is no such object. */
   head(key: string): Promise<ObjectInfo | undefined>;
+  /** Resolves when the store and its bucket answer; StorageUnavailableError otherwise (readiness probes). */
+  checkReady(): Promise<void>;
   /** The object's bytes as a stream, or undefined when there is no such object. */
   getStream(key: string): Promise<Readable | undefined>;
   /** Every object whose key starts with `prefix`, in key order. */

@@ -222,6 +222,10 @@ export class S3ObjectStore implements ObjectStore {
     return undefined;
   }
 
+  checkReady(): Promise<void> {
+    return this.assertBucketExists('HeadBucket');
+  }
+
   async getStream(key: string): Promise<Readable | undefined> {
     try {
       const object = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));

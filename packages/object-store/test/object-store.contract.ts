@@ -226,6 +226,10 @@ export function itBehavesLikeAnObjectStore(makeStore: () => ObjectStore | Promis
       expect(await keysUnder(store, base)).toEqual([kept]);
     });
 
+    it('is ready when its bucket answers', async () => {
+      await expect(store.checkReady()).resolves.toBeUndefined();
+    });
+
     it('refuses to delete everything with an empty prefix', async () => {
       await expect(store.deletePrefix('')).rejects.toThrow(RangeError);
     });
@@ -251,6 +255,7 @@ export function itBehavesLikeAnObjectStore(makeStore: () => ObjectStore | Promis
       it('rejects reads with StorageUnavailableError, never answering "no such object"', async () => {
         await expect(store.getStream('outage/report.csv.gz')).rejects.toBeInstanceOf(StorageUnavailableError);
         await expect(store.head('outage/report.csv.gz')).rejects.toBeInstanceOf(StorageUnavailableError);
+        await expect(store.checkReady()).rejects.toBeInstanceOf(StorageUnavailableError);
         await expect(keysUnder(store, 'outage/')).rejects.toBeInstanceOf(StorageUnavailableError);
       });
 
