@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,21 +6,9 @@ import { CreateBucketCommand, HeadBucketCommand, ListObjectsV2Command, PutObject
 import { parseConfig } from '@cdr-reports/config';
 import { createLogger } from '@cdr-reports/logging';
 import { createS3Client, openReportStorage } from '@cdr-reports/object-store';
+import { tryConnect } from '@cdr-reports/testing';
 import { embeddedS3Arguments, startEmbeddedS3Process, type EmbeddedS3Process } from '../src';
 import { parseEmbeddedS3Arguments } from '../src/embedded-s3-process';
-
-/** Resolves with the connection error code, or 'connected' if something listens. */
-function tryConnect(endpoint: string): Promise<string> {
-  const { hostname, port } = new URL(endpoint);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
 
 function processAlive(pid: number): boolean {
   try {

@@ -1,25 +1,11 @@
-import { connect } from 'node:net';
 import { Readable } from 'node:stream';
 import { CreateMultipartUploadCommand, HeadBucketCommand, ListMultipartUploadsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createLogger } from '@cdr-reports/logging';
-import { freePort, startTestS3, waitFor, type TestS3 } from '@cdr-reports/testing';
+import { freePort, startTestS3, tryConnect, waitFor, type TestS3 } from '@cdr-reports/testing';
 import { createS3Client, ensureBucket, S3ObjectStore } from '../src';
 import { itBehavesLikeAnObjectStore } from './object-store.contract';
 
 const MIB = 1024 * 1024;
-
-/** Resolves with the connection error code, or 'connected' if something still listens. */
-function tryConnect(endpoint: string): Promise<string> {
-  const { hostname, port } = new URL(endpoint);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), hostname);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve('connected');
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
 
 function capturingLogger(): { logger: ReturnType<typeof createLogger>; lines: () => Array<Record<string, unknown>> } {
   const written: string[] = [];

@@ -29,6 +29,6 @@ export {
 export { AppProcess, type AppName } from './app-process';
 export { startRestartableS3, type RestartableS3 } from './restartable-s3';
 export { startTestRedisServer, type TestRedisServer } from './redis-server';
-export { freePort } from './free-port';
+export { freePort, tryConnect } from './free-port';
 export { openReportRunner } from './report-runner-fixture';
 export { captureOutput } from './capture-output';
