@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { request, Agent } from 'undici';
 import { CallbacksRepository, ReportsRepository, AccountsRepository } from '@cdr-reports/db';
 import { CallbackOutbox, CallbackQueue, createWorkerConnection } from '@cdr-reports/jobs';
-import { parseReportRequest } from '@cdr-reports/domain';
+import { buildManifest, parseReportRequest } from '@cdr-reports/domain';
 import { createLogger } from '@cdr-reports/logging';
 import { AppProcess, startTestServices, startWebhookReceiver, waitFor } from '@cdr-reports/testing';
 import { percentile, type Figure } from './report';
@@ -45,7 +45,11 @@ export async function benchCallbacks(options: { quick: boolean }): Promise<Figur
   const finishReport = async () => {
     const { report } = await reports.create({ id: randomUUID(), requestedBy: 'bench', request: request0 });
     await reports.startProcessing(report.id);
+    const summary = { records: 0, duration_seconds: 0, billsec_seconds: 0, total_price: {}, status: {} };
     const change = await reports.complete(report.id, {
+      files: [],
+      manifestKey: `reports/bench/${report.id}/manifest.json`,
+      manifest: buildManifest({ id: report.id, accountId: 'bench', request: request0, summary, itemsCount: 0 }, [], (file) => file.key, new Date()),
       itemsCount: 0,
       summary: { records: 0, duration_seconds: 0, billsec_seconds: 0, total_price: {}, status: {} },
       fileKey: `reports/bench/${report.id}/x.csv.gz`,

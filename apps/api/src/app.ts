@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
-import type { CallbackService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
+import type { CallbackService, DestinationService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
 import type { Queue } from 'bullmq';
 import type { Metrics, ReadinessReport } from '@cdr-reports/observability';
@@ -14,6 +14,7 @@ import { sendProblem } from './problem';
 import { accountsRoutes } from './routes/accounts.routes';
 import { healthRoutes } from './routes/health.routes';
 import { callbacksRoutes } from './routes/callbacks.routes';
+import { destinationsRoutes } from './routes/destinations.routes';
 import { recordsRoutes } from './routes/records.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { schedulesRoutes } from './routes/schedules.routes';
@@ -29,6 +30,7 @@ export interface ApiDependencies {
   callbacks: CallbackService;
   records: RecordsService;
   schedules: ScheduleService;
+  destinations: DestinationService;
   metrics: Metrics;
   /** PostgreSQL, Redis and S3 reachable (GET /readyz). */
   readiness: () => Promise<ReadinessReport>;
@@ -98,6 +100,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     await v1.register(callbacksRoutes, { callbacks: deps.callbacks, accounts: deps.accounts });
     await v1.register(recordsRoutes, { records: deps.records });
     await v1.register(schedulesRoutes, { schedules: deps.schedules, reports: deps.reports });
+    await v1.register(destinationsRoutes, { destinations: deps.destinations });
   });
   return app;
 }

@@ -51,6 +51,7 @@ export async function createApi(config: Config, logger: Logger): Promise<ApiInst
     callbacks: services.callbacks,
     records: services.records,
     schedules: services.schedules,
+    destinations: services.destinations,
   });
   return {
     app,

@@ -2,6 +2,7 @@ import { ConfigError } from '@cdr-reports/config';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '@cdr-reports/domain';
 import { accountsCommand } from './commands/accounts.command';
 import { cdrCommand } from './commands/cdr.command';
+import { destinationsCommand } from './commands/destinations.command';
 import type { Command } from './commands/command';
 import { keysCommand } from './commands/keys.command';
 import { migrateCommand } from './commands/migrate.command';
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   keys: keysCommand,
   cdr: cdrCommand,
   schedules: schedulesCommand,
+  destinations: destinationsCommand,
   report: reportCommand,
   start: startCommand,
 };

@@ -1,4 +1,5 @@
 import { ReportsRepository } from '@cdr-reports/db';
+import { buildManifest } from '@cdr-reports/domain';
 import {
   callbackLog,
   createAbortedReport,
@@ -117,9 +118,14 @@ describe('callbacks: crashes', () => {
 
       // The worker, up to the moment it dies: PROCESSING, then SUCCESS with its event in one transaction.
       recorded.completed.id = await create();
-      expect(await reports.startProcessing(recorded.completed.id)).toBeDefined();
+      const processing = await reports.startProcessing(recorded.completed.id);
+      if (!processing || processing === 'capped') throw new Error('the report did not start');
       const endTime = new Date();
+      const summary = { records: 0, duration_seconds: 0, billsec_seconds: 0, total_price: {}, status: {} };
       const completed = await reports.complete(recorded.completed.id, {
+        files: [],
+        manifestKey: `reports/acme/${recorded.completed.id}/manifest.json`,
+        manifest: buildManifest({ id: recorded.completed.id, accountId: 'acme', request: processing.request, summary, itemsCount: 0 }, [], (file) => file.key, endTime),
         itemsCount: 0,
         summary: { records: 0, duration_seconds: 0, billsec_seconds: 0, total_price: {}, status: {} },
         fileKey: `reports/acme/${recorded.completed.id}/SMS_${recorded.completed.id}.csv.gz`,

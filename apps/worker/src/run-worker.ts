@@ -8,7 +8,7 @@ import { Metrics, checkReadiness, jobFlowCheck, startOpsServer } from '@cdr-repo
 import { RELEASE_REASON } from '@cdr-reports/report-runner';
 import { createReportServices } from '@cdr-reports/reports';
 import { cdrRetention, reportSweeper, scheduleCatchUp } from './processors/maintenance.processors';
-import { assembleReport, exportSegment, generateReport } from './processors/report.processors';
+import { assembleReport, deliverReport, exportSegment, generateReport } from './processors/report.processors';
 import { runSchedule } from './processors/schedule.processors';
 
 export interface WorkerOptions {
@@ -23,7 +23,7 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
   const pool = createPool({
     connectionString: config.databaseUrl,
     applicationName: 'cdr-reports-worker',
-    max: (config.reportWorkerConcurrency + config.reportLargeConcurrency + config.reportSegmentConcurrency) * 2 + 4,
+    max: (config.reportWorkerConcurrency + config.reportLargeConcurrency + config.reportSegmentConcurrency) * 2 + config.deliveryConcurrency + 4,
   });
   await assertMigrated(pool);
   const storage = await openReportStorage(config, logger);
@@ -58,7 +58,9 @@ export async function runWorker(config: Config, logger: Logger, options: WorkerO
     },
     once,
   );
-  const workers = [...reportWorkers, schedules, maintenance];
+  // Deliveries wait on the customer's storage, not on our CPU: their own slots, so a slow destination never holds a report's.
+  const deliveries = createJobWorker(QUEUES.deliveries, { 'deliver-report': deliverReport(services.delivery) }, consumer(config.deliveryConcurrency));
+  const workers = [...reportWorkers, deliveries, schedules, maintenance];
 
   // Metrics, and /readyz: PostgreSQL, Redis and S3 answer, and jobs flow on every report queue.
   const metrics = new Metrics('worker');

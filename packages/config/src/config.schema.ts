@@ -77,6 +77,20 @@ export interface Config {
   callbackConcurrency: number;
   /** Of those, at most this many to one destination host, so a slow receiver cannot hold up the others. */
   callbackHostConcurrency: number;
+  /**
+   * Keys sealing destination secrets (AES-256-GCM), from DESTINATION_SECRET_KEYS: `id:base64,id:base64`, 32
+   * bytes each. The first seals; every one opens, so a key is rotated by putting a new one first and keeping the
+   * old until the destinations are saved again. Unset: a local key in DESTINATION_SECRET_KEY_FILE (created when
+   * missing), refused when NODE_ENV is production.
+   */
+  destinationSecretKeys: Array<{ id: string; key: Buffer }> | undefined;
+  destinationSecretKeyFile: string;
+  /** Networks (CIDR) destinations may reach although private (default: CALLBACK_ALLOWED_NETWORKS). */
+  destinationAllowedNetworks: string[];
+  /** Delay before a delivery's first retry (milliseconds); each next one doubles, 8 retries (15s: about an hour). */
+  deliveryRetryBaseMs: number;
+  /** Deliveries one worker process makes at once. */
+  deliveryConcurrency: number;
 }
 
 export type Environment = Record<string, string | undefined>;
@@ -188,6 +202,33 @@ export function parseConfig(env: Environment): Config {
     }
   }
 
+  const destinationNetworksText = optional('DESTINATION_ALLOWED_NETWORKS');
+  const destinationNetworks = destinationNetworksText === undefined ? networks : destinationNetworksText.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const network of destinationNetworksText === undefined ? [] : destinationNetworks) {
+    const [address, bits] = network.split('/');
+    if (isIP(address ?? '') === 0 || !/^\d+$/.test(bits ?? '')) problems.push(`DESTINATION_ALLOWED_NETWORKS: "${network}" is not a CIDR network like 10.0.0.0/8`);
+  }
+  const secretKeysText = optional('DESTINATION_SECRET_KEYS');
+  let destinationSecretKeys: Array<{ id: string; key: Buffer }> | undefined;
+  if (secretKeysText !== undefined) {
+    destinationSecretKeys = [];
+    for (const entry of secretKeysText.split(',').map((e) => e.trim()).filter((e) => e !== '')) {
+      const [id, encoded, extra] = entry.split(':');
+      const key = Buffer.from(encoded ?? '', 'base64');
+      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || extra !== undefined || key.length !== 32) {
+        problems.push(`DESTINATION_SECRET_KEYS: each entry must be id:key with the key 32 random bytes in base64 (openssl rand -base64 32), got "${(id ?? '').slice(0, 32)}:..."`);
+      } else destinationSecretKeys.push({ id, key });
+    }
+    if (destinationSecretKeys.length === 0) problems.push('DESTINATION_SECRET_KEYS: names no key');
+  } else if (env.NODE_ENV === 'production') {
+    problems.push('DESTINATION_SECRET_KEYS: required when NODE_ENV is production (id:base64 of 32 random bytes, e.g. k1:$(openssl rand -base64 32)); destination secrets are sealed with it');
+  }
+  const retryBaseText = read('DELIVERY_RETRY_BASE', '15s');
+  const deliveryRetryBaseMs = parseDuration(retryBaseText);
+  if (deliveryRetryBaseMs === undefined || deliveryRetryBaseMs < 100 || deliveryRetryBaseMs > 3_600_000) {
+    problems.push(`DELIVERY_RETRY_BASE: must be a duration from 100ms to 1h, like 15s, got "${retryBaseText}"`);
+  }
+
   const logLevel = read('LOG_LEVEL', 'info').toLowerCase() as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
     problems.push(`LOG_LEVEL: must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
@@ -239,6 +280,11 @@ export function parseConfig(env: Environment): Config {
     callbackTimeoutMs: callbackTimeoutMs ?? 15_000,
     callbackConcurrency: integer('CALLBACK_CONCURRENCY', 50, 1, 1000),
     callbackHostConcurrency: integer('CALLBACK_HOST_CONCURRENCY', 10, 1, 1000),
+    destinationSecretKeys,
+    destinationSecretKeyFile: read('DESTINATION_SECRET_KEY_FILE', '.data/destination-secret.key'),
+    destinationAllowedNetworks: destinationNetworks,
+    deliveryRetryBaseMs: deliveryRetryBaseMs ?? 15_000,
+    deliveryConcurrency: integer('DELIVERY_CONCURRENCY', 4, 1, 256),
   };
   if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined)) {
     problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY: set both or neither');

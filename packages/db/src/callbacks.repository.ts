@@ -72,8 +72,12 @@ export class CallbacksRepository {
     return result.rows[0] ? toEvent(result.rows[0]) : undefined;
   }
 
+  /** The report's latest event (a report with a destination may have one per delivery). */
   async findByReport(reportId: string): Promise<CallbackEvent | undefined> {
-    const result = await this.pool.query<EventRow>(`SELECT ${COLUMNS} FROM callback_events WHERE report_id = $1`, [reportId]);
+    const result = await this.pool.query<EventRow>(
+      `SELECT ${COLUMNS} FROM callback_events WHERE report_id = $1 ORDER BY created_at DESC, delivery_run DESC LIMIT 1`,
+      [reportId],
+    );
     return result.rows[0] ? toEvent(result.rows[0]) : undefined;
   }
 

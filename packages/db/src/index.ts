@@ -22,3 +22,5 @@ export {
 export { CallbacksRepository, type DeliverableEvent, type CallbackEvent, type CallbackAttempt, type CallbackState } from './callbacks.repository';
 export { newEventId, type TerminalChange, type CallbackEventType } from './reports.repository';
 export { SchedulesRepository } from './schedules.repository';
+export { DestinationsRepository, type DestinationRecord, type SecretSealer } from './destinations.repository';
+export { type PendingDelivery } from './reports.repository';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConflictError, type ReportError, type ReportFile, type ReportRecord, type ReportRequest, type ReportStatus, type ReportSummary } from '@cdr-reports/domain';
+import { ConflictError, type DeliveryState, type Manifest, type ReportError, type ReportFile, type ReportFileEntry, type ReportRecord, type ReportRequest, type ReportStatus, type ReportSummary } from '@cdr-reports/domain';
 import { Batcher } from '@cdr-reports/batching';
 import { withTransaction, type Pool } from './pool';
 
@@ -35,6 +35,16 @@ interface ReportRow {
   attempts: number;
   schedule_id: string | null;
   period_start: string | null;
+  files: ReportFileEntry[] | null;
+  manifest_key: string | null;
+  delivery_destination_id: string | null;
+  delivery_state: DeliveryState | null;
+  delivery_run: number;
+  delivered_at: Date | null;
+  delivery_error_step: string | null;
+  delivery_error: string | null;
+  delivery_manifest_key: string | null;
+  delivery_file_keys: string[] | null;
 }
 
 const num = (value: string | number | null): number | null => (value === null ? null : Number(value));
@@ -53,6 +63,8 @@ export function reportFromJson(json: Record<string, unknown>): ReportRecord {
     end_time: date(json.end_time),
     expires_at: date(json.expires_at),
     file_deleted_at: date(json.file_deleted_at),
+    delivered_at: date(json.delivered_at),
+    delivery_run: Number(json.delivery_run ?? 0),
     items_count: text(json.items_count),
     progress_items: text(json.progress_items),
     progress_percent: text(json.progress_percent),
@@ -85,6 +97,20 @@ function toRecord(row: ReportRow): ReportRecord {
     attempts: row.attempts,
     scheduleId: row.schedule_id ?? null,
     periodStart: row.period_start ?? null,
+    files: row.files ?? null,
+    manifestKey: row.manifest_key ?? null,
+    delivery:
+      row.delivery_destination_id && row.delivery_state
+        ? {
+            destinationId: row.delivery_destination_id,
+            state: row.delivery_state,
+            run: row.delivery_run,
+            deliveredAt: row.delivered_at ?? null,
+            error: row.delivery_error_step ? { step: row.delivery_error_step, message: row.delivery_error ?? '' } : null,
+            manifestKey: row.delivery_manifest_key ?? null,
+            fileKeys: row.delivery_file_keys ?? null,
+          }
+        : null,
   };
 }
 
@@ -121,7 +147,7 @@ export interface TerminalChange {
   eventId?: string;
 }
 
-export type CallbackEventType = 'report.completed' | 'report.failed' | 'report.aborted';
+export type CallbackEventType = 'report.completed' | 'report.failed' | 'report.aborted' | 'report.delivery_failed';
 
 /** A new webhook-id: Standard Webhooks' `msg_` and 24 random characters. */
 export function newEventId(): string {
@@ -133,13 +159,26 @@ export interface CompletedReport {
   summary: ReportSummary;
   fileKey: string;
   file: ReportFile;
+  /** Every file, in order (the first is `fileKey`/`file`). */
+  files: ReportFileEntry[];
+  /** The manifest, stored in our bucket at `manifestKey` before this is called. */
+  manifestKey: string;
+  manifest: Manifest;
   endTime: Date;
   expiresAt: Date;
 }
 
+/** A delivery that may have lost its job: PENDING and not touched for a while. */
+export interface PendingDelivery {
+  reportId: string;
+  run: number;
+}
+
 const COLUMNS = `id, account_id, requested_by, request, status, receive_time, start_time, end_time, items_count,
   progress_items, progress_percent, summary, file_key, file_name, file_size, content_type, expires_at,
-  file_deleted_at, error_code, error_message, attempts, schedule_id, to_char(period_start, 'YYYY-MM-DD') AS period_start`;
+  file_deleted_at, error_code, error_message, attempts, schedule_id, to_char(period_start, 'YYYY-MM-DD') AS period_start,
+  files, manifest_key, delivery_destination_id, delivery_state, delivery_run, delivered_at, delivery_error_step, delivery_error,
+  delivery_manifest_key, delivery_file_keys`;
 
 export class ReportsRepository {
   constructor(private readonly pool: Pool) {}
@@ -335,17 +374,91 @@ export class ReportsRepository {
     return result.rows[0]?.status;
   }
 
-  /** PROCESSING -> SUCCESS, with its callback event; unchanged when the report left PROCESSING (aborted). */
-  async complete(id: string, done: CompletedReport): Promise<TerminalChange> {
-    return this.toTerminal(
+  /**
+   * PROCESSING -> SUCCESS, with its callback event; unchanged when the report left PROCESSING (aborted). A report
+   * with a destination_id starts its delivery (PENDING, run 1) instead: its report.completed waits for the
+   * delivery to end DELIVERED (deliveryEnded).
+   */
+  async complete(id: string, done: CompletedReport): Promise<TerminalChange & { delivery?: { run: number } }> {
+    const delivers = done.manifest.request.destination_id !== undefined;
+    const change = await this.toTerminal(
       id,
-      'report.completed',
+      delivers ? undefined : 'report.completed',
       `UPDATE reports SET status = 'SUCCESS', items_count = $2, summary = $3, file_key = $4, file_name = $5, file_size = $6,
          content_type = $7, end_time = $8, expires_at = $9, progress_items = $2, progress_percent = 100,
-         error_code = NULL, error_message = NULL, updated_at = now()
+         error_code = NULL, error_message = NULL, files = $10, manifest_key = $11, manifest = $12, updated_at = now(),
+         delivery_destination_id = (request->>'destination_id')::uuid,
+         delivery_state = CASE WHEN request->>'destination_id' IS NULL THEN NULL ELSE 'PENDING' END,
+         delivery_run = CASE WHEN request->>'destination_id' IS NULL THEN 0 ELSE 1 END,
+         delivery_updated_at = now()
        WHERE id = $1 AND status = 'PROCESSING'`,
-      [id, done.itemsCount, done.summary, done.fileKey, done.file.name, done.file.size_bytes, done.file.content_type, done.endTime, done.expiresAt],
+      [id, done.itemsCount, done.summary, done.fileKey, done.file.name, done.file.size_bytes, done.file.content_type, done.endTime, done.expiresAt,
+        JSON.stringify(done.files), done.manifestKey, JSON.stringify(done.manifest)],
     );
+    return delivers && change.changed ? { ...change, delivery: { run: 1 } } : change;
+  }
+
+  /** The manifest of a SUCCESS report, exactly as written next to its files. */
+  async manifest(id: string): Promise<Manifest | undefined> {
+    const result = await this.pool.query<{ manifest: Manifest | null }>('SELECT manifest FROM reports WHERE id = $1', [id]);
+    return result.rows[0]?.manifest ?? undefined;
+  }
+
+  /**
+   * The end of delivery `run`: DELIVERED (with the manifest's key in the destination) and report.completed, or
+   * FAILED (with the step) and report.delivery_failed, the event recorded in the same transaction. Unchanged
+   * when that run is not the PENDING one (ended already, or a redeliver started a newer run).
+   */
+  async deliveryEnded(
+    id: string,
+    run: number,
+    outcome: { delivered: true; manifestKey: string; fileKeys: string[] } | { delivered: false; step: string; message: string },
+  ): Promise<TerminalChange> {
+    return this.toTerminal(
+      id,
+      outcome.delivered ? 'report.completed' : 'report.delivery_failed',
+      outcome.delivered
+        ? `UPDATE reports SET delivery_state = 'DELIVERED', delivered_at = now(), delivery_manifest_key = $3, delivery_file_keys = $4, delivery_error_step = NULL,
+             delivery_error = NULL, delivery_updated_at = now() WHERE id = $1 AND delivery_run = $2 AND delivery_state = 'PENDING'`
+        : `UPDATE reports SET delivery_state = 'FAILED', delivery_error_step = $3, delivery_error = $4, delivery_updated_at = now()
+             WHERE id = $1 AND delivery_run = $2 AND delivery_state = 'PENDING'`,
+      outcome.delivered ? [id, run, outcome.manifestKey, JSON.stringify(outcome.fileKeys)] : [id, run, outcome.step, outcome.message.slice(0, 1000)],
+      run,
+    );
+  }
+
+  /**
+   * Starts a new delivery of a SUCCESS report whose files are still kept: PENDING with the next run number.
+   * 'not-found' without a destination or files; 'in-progress' while a delivery is PENDING.
+   */
+  async startRedelivery(id: string, now: Date): Promise<{ run: number } | 'expired' | 'in-progress' | 'no-destination'> {
+    const result = await this.pool.query<{ delivery_run: number }>(
+      `UPDATE reports SET delivery_state = 'PENDING', delivery_run = delivery_run + 1, delivery_error_step = NULL, delivery_error = NULL,
+         delivery_updated_at = now()
+       WHERE id = $1 AND status = 'SUCCESS' AND expires_at > $2 AND file_deleted_at IS NULL AND delivery_destination_id IS NOT NULL
+         AND delivery_state <> 'PENDING'
+       RETURNING delivery_run`,
+      [id, now],
+    );
+    if (result.rows[0]) return { run: result.rows[0].delivery_run };
+    const report = await this.find(id);
+    if (!report?.delivery) return 'no-destination';
+    if (report.delivery.state === 'PENDING' && report.status === 'SUCCESS') return 'in-progress';
+    return 'expired';
+  }
+
+  /** Deliveries PENDING and not touched since `before`: candidates for a lost job. */
+  async stalePendingDeliveries(before: Date, limit: number): Promise<PendingDelivery[]> {
+    const result = await this.pool.query<{ id: string; delivery_run: number }>(
+      `SELECT id, delivery_run FROM reports WHERE delivery_state = 'PENDING' AND delivery_updated_at < $1 ORDER BY delivery_updated_at LIMIT $2`,
+      [before, limit],
+    );
+    return result.rows.map((row) => ({ reportId: row.id, run: row.delivery_run }));
+  }
+
+  /** Marks a delivery as looked at (by the sweeper, or progressing), so it is not examined again at once. */
+  async touchDelivery(id: string): Promise<void> {
+    await this.pool.query('UPDATE reports SET delivery_updated_at = now() WHERE id = $1', [id]);
   }
 
   /** PENDING or PROCESSING -> FAILED with a reason, with its callback event; unchanged when already terminal. */
@@ -374,7 +487,7 @@ export class ReportsRepository {
    * Applies a terminal transition and, in the same transaction, records the callback event (the outbox):
    * a crash can then neither lose the event nor record it twice (one event per report).
    */
-  private async toTerminal(id: string, type: CallbackEventType, update: string, params: unknown[]): Promise<TerminalChange> {
+  private async toTerminal(id: string, type: CallbackEventType | undefined, update: string, params: unknown[], deliveryRun = 0): Promise<TerminalChange> {
     return withTransaction(this.pool, async (client) => {
       const updated = await client.query<{ account_id: string; callback_url: string | null }>(
         `${update} RETURNING account_id, request->>'callback_url' AS callback_url`,
@@ -382,11 +495,11 @@ export class ReportsRepository {
       );
       const row = updated.rows[0];
       if (!row) return { changed: false };
-      if (!row.callback_url) return { changed: true };
+      if (!row.callback_url || !type) return { changed: true };
       const event = await client.query<{ id: string }>(
-        `INSERT INTO callback_events (id, report_id, account_id, type, url) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (report_id) DO NOTHING RETURNING id`,
-        [newEventId(), id, row.account_id, type, row.callback_url],
+        `INSERT INTO callback_events (id, report_id, account_id, type, url, delivery_run) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (report_id, type, delivery_run) DO NOTHING RETURNING id`,
+        [newEventId(), id, row.account_id, type, row.callback_url, deliveryRun],
       );
       return { changed: true, eventId: event.rows[0]?.id };
     });

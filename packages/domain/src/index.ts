@@ -8,3 +8,5 @@ export { mergeSummaries, addDecimals } from './report-summary';
 export * from './usage';
 export * from './schedule-period';
 export * from './schedule.validate';
+export * from './destination.validate';
+export * from './manifest';

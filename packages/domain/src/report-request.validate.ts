@@ -48,7 +48,15 @@ const KNOWN_FIELDS = new Set([
   'timezone',
   'compression',
   'callback_url',
+  'destination_id',
+  'max_file_rows',
+  'max_file_bytes',
 ]);
+
+/** The smallest max_file_bytes: below it a file holds too few rows to be worth a request of its own. */
+export const MIN_FILE_BYTES = 1024 * 1024;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * The most accounts one request may list in `account_ids`: the largest tree the service is built and measured for
@@ -292,6 +300,17 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
     else if (url) callbackUrl = callback;
   }
 
+  // Delivery into the caller's own storage (its existence and owner are the caller's to check) and split files.
+  const destinationId = string('destination_id', { pattern: UUID, rule: 'must be a destination id (a UUID, from POST /v1/destinations)' });
+  const limit = (name: string, min: number, rule: string): number | undefined => {
+    const value = input[name];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) return void bad(name, rule);
+    return value;
+  };
+  const maxFileRows = limit('max_file_rows', 1, 'must be a whole number of rows >= 1');
+  const maxFileBytes = limit('max_file_bytes', MIN_FILE_BYTES, `must be a whole number of bytes >= ${MIN_FILE_BYTES} (1 MiB), the compressed size of one file`);
+
   if (problems.length > 0) throw new ValidationError(problems);
   if (usage) fields = [...dimensions!, ...metrics!];
   const request: ReportRequest = {
@@ -309,7 +328,8 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
     ...(usage && { dimensions, metrics }),
   };
   // Optional filters are present only when given, so the echo shows exactly what filters apply.
-  const optional = { direction, status, from, to, country, network, hangup_cause: hangupCause, client_ref: clientRef, min_duration: minDuration, callback_url: callbackUrl };
+  const optional = { direction, status, from, to, country, network, hangup_cause: hangupCause, client_ref: clientRef, min_duration: minDuration, callback_url: callbackUrl,
+    destination_id: destinationId?.toLowerCase(), max_file_rows: maxFileRows, max_file_bytes: maxFileBytes };
   for (const [key, value] of Object.entries(optional)) {
     if (value !== undefined) (request as unknown as Record<string, unknown>)[key] = value;
   }

@@ -50,6 +50,24 @@ export interface ReportRequest {
   timezone: string;
   compression: Compression;
   callback_url?: string;
+  /** Where the files are delivered besides our bucket (POST /v1/destinations). */
+  destination_id?: string;
+  /** Split the report into files of at most this many rows each. */
+  max_file_rows?: number;
+  /** Split the report into files of at most this many (compressed) bytes each; >= 1 MiB. */
+  max_file_bytes?: number;
+}
+
+/** One file of a report, in order: what the resource's `files` and the manifest list. */
+export interface ReportFileEntry {
+  /** The object key in our bucket. */
+  key: string;
+  name: string;
+  rows: number;
+  size_bytes: number;
+  /** Hex SHA-256 of the stored bytes. */
+  sha256: string;
+  content_type: string;
 }
 
 /** What a SUCCESS report sums up: exactly the rows of its file. */

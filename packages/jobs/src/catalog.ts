@@ -23,6 +23,8 @@ export const QUEUES = {
   schedules: 'schedules',
   /** One job per callback delivery, taken by the notifier. */
   callbacks: 'callbacks',
+  /** One job per delivery of a report's files into the customer's storage (its destination), taken by the worker. */
+  deliveries: 'deliveries',
 } as const;
 
 export type QueueName = (typeof QUEUES)[keyof typeof QUEUES];
@@ -127,6 +129,18 @@ export const JOBS = {
     },
     // attempts come from CALLBACK_RETRY_SCHEDULE at enqueue time; the delays from the notifier's backoff strategy.
     options: { backoff: { type: 'callback-schedule' }, removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
+  }),
+  'deliver-report': defineJob<{ reportId: string; run: number }, { outcome: 'delivered' | 'failed' | 'skipped'; files?: number }>()({
+    queues: [QUEUES.deliveries],
+    parse: (data) => {
+      const reportId = field(data, 'reportId');
+      const run = field(data, 'run');
+      return isUuid(reportId) && Number.isInteger(run) && (run as number) > 0 ? { reportId, run: run as number } : undefined;
+    },
+    // Transient failures (the destination down, a timeout) are retried with exponential backoff: attempts and the
+    // first delay come from DELIVERY_RETRY_BASE at enqueue time (9 attempts from 15 s: about an hour of retries).
+    // Authentication and permission failures end the delivery at once. jobId: `{reportId}.{run}`.
+    options: { attempts: 9, backoff: { type: 'exponential', delay: 15_000 }, removeOnComplete: { age: 86_400, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
   }),
   'cdr-retention': defineJob<NoPayload, { dropped: string[] }>()({
     queues: [QUEUES.maintenance],

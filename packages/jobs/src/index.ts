@@ -22,3 +22,4 @@ export { ReportQueue, type ReportLane } from './report-queue';
 export { fanOutReport, splitRange, type SegmentRange } from './report-flow';
 export { CallbackQueue, CallbackOutbox, type CallbackOutboxStore } from './callback-queue';
 export { ScheduleQueue, jobSchedulerId } from './schedule-queue';
+export { DeliveryQueue } from './delivery-queue';

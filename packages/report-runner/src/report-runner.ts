@@ -1,10 +1,23 @@
+import { Readable } from 'node:stream';
 import type { AccountsRepository, CompletedReport, ReportsRepository } from '@cdr-reports/db';
-import { ExportIntegrityError, UnrecoverableJobError, describeFailure, isRetryable, mergeSummaries, type ReportRecord, type ReportRequest } from '@cdr-reports/domain';
-import { exportReport, reportFileNaming, type ExportDependencies, type ExportProgress, type ExportResult } from '@cdr-reports/export';
+import {
+  ExportIntegrityError,
+  MANIFEST_NAME,
+  UnrecoverableJobError,
+  buildManifest,
+  describeFailure,
+  isRetryable,
+  mergeSummaries,
+  type ReportFileEntry,
+  type ReportRecord,
+  type ReportRequest,
+} from '@cdr-reports/domain';
+import { exportReport, reportFileNaming, sha256OfObject, type ExportDependencies, type ExportProgress, type ExportResult } from '@cdr-reports/export';
 import type { CallbackOutbox, ExportSegmentPayload, ReportJobResult, ReportQueue, SegmentResult } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition } from '@cdr-reports/object-store';
 import { ReportAttempt, type Attempt } from './report-attempt';
+import type { ReportDelivery } from './report-delivery';
 import { triage, type TriageThresholds } from './triage';
 
 export interface ReportRunnerDependencies {
@@ -16,6 +29,8 @@ export interface ReportRunnerDependencies {
   outbox: CallbackOutbox;
   /** The export pipeline: the CDR source, the object store, compression. */
   export: ExportDependencies;
+  /** Copies a finished report into its destination (a report with destination_id). */
+  delivery: ReportDelivery;
   /** How long a finished file can be downloaded, in milliseconds (REPORT_TTL). */
   reportTtlMs: number;
   /** Which path a report of the standard lane takes. */
@@ -97,13 +112,14 @@ export class ReportRunner {
         request: report.request,
         accountIds: await accountsOf(report.request),
         signal: run.signal,
+        limits: fileLimits(report.request),
         onProgress: async (progress: ExportProgress) => {
           const status = await this.deps.reports.recordProgress(reportId, progress.items, progress.percent);
           if (status !== 'PROCESSING') run.abort();
           await attempt.onProgress?.(progress);
         },
       });
-      if (!(await this.complete(reportId, result, log))) return { outcome: 'aborted' };
+      if (!(await this.complete(report, result, log))) return { outcome: 'aborted' };
       const seconds = (Date.now() - started) / 1000;
       log.info({ items: result.itemsCount, bytes: result.file.size_bytes, seconds, rows_per_second: Math.round(result.itemsCount / seconds) }, 'report finished');
       return { outcome: 'success', items: result.itemsCount, bytes: result.file.size_bytes, seconds };
@@ -189,9 +205,11 @@ export class ReportRunner {
         naming.key,
         { contentType: naming.contentType, contentDisposition: attachmentDisposition(naming.name) },
       );
+      // Joined inside the store: its hash is read back once (a local stream, a fraction of the export's time).
+      const file: ReportFileEntry = { key: naming.key, name: naming.name, rows: items, size_bytes: stored.size, sha256: await sha256OfObject(store, naming.key), content_type: naming.contentType };
       const completed = await this.complete(
-        reportId,
-        { itemsCount: items, summary, fileKey: naming.key, file: { name: naming.name, size_bytes: stored.size, content_type: naming.contentType } },
+        report,
+        { itemsCount: items, summary, fileKey: naming.key, file: { name: naming.name, size_bytes: stored.size, content_type: naming.contentType }, files: [file] },
         log,
       );
       await store.deletePrefix(partsPrefix);
@@ -213,12 +231,22 @@ export class ReportRunner {
     await this.deps.outbox.publish(aborted.eventId);
   }
 
-  /** DELETE of a finished report: its file is deleted now and it reads EXPIRED. */
+  /** DELETE of a finished report: its files and manifest are deleted now and it reads EXPIRED. */
   async expireNow(report: ReportRecord): Promise<void> {
     if (report.status !== 'SUCCESS' || !report.fileKey) return;
-    await this.deps.export.store.delete(report.fileKey);
+    await this.deleteObjects(report);
     await this.deps.reports.expireNow(report.id);
     await this.deps.reports.markFileDeleted(report.id);
+  }
+
+  /**
+   * POST /v1/reports/{id}/redeliver: a new delivery of a SUCCESS report into its destination, while its files are
+   * kept. Returns the run, or why not.
+   */
+  async redeliver(report: ReportRecord, now = new Date()): Promise<{ run: number } | 'expired' | 'in-progress' | 'no-destination'> {
+    const started = await this.deps.reports.startRedelivery(report.id, now);
+    if (typeof started === 'object') await this.deps.delivery.enqueue(report.id, started.run);
+    return started;
   }
 
   /**
@@ -242,7 +270,7 @@ export class ReportRunner {
     for (;;) {
       const expired = await this.deps.reports.filesToDelete(now, SWEEP_BATCH);
       for (const report of expired) {
-        await this.deps.export.store.delete(report.fileKey!);
+        await this.deleteObjects(report);
         await this.deps.reports.markFileDeleted(report.id);
         result.filesDeleted++;
       }
@@ -262,6 +290,7 @@ export class ReportRunner {
       }
       await this.deps.reports.touch(report.id);
     }
+    result.requeued += await this.deps.delivery.recoverLost(new Date(now.getTime() - (options.staleAfterMs ?? 120_000)));
     if (result.filesDeleted + result.requeued + result.failed > 0) this.deps.logger.info(result, 'report sweeper');
     return result;
   }
@@ -280,19 +309,34 @@ export class ReportRunner {
     return request.include_subaccounts ? this.deps.accounts.descendantIds(request.account_id) : [request.account_id];
   }
 
-  /** PROCESSING -> SUCCESS with its event; false (and the file deleted) when the report was aborted meanwhile. */
-  private async complete(reportId: string, result: ExportResult, log: Logger): Promise<boolean> {
+  /**
+   * Writes the manifest next to the files (last: its presence means the report is complete), then PROCESSING ->
+   * SUCCESS with its event, or with its delivery started (a report with a destination). False (and the objects
+   * deleted) when the report was aborted meanwhile.
+   */
+  private async complete(report: ReportRecord, result: ExportResult, log: Logger): Promise<boolean> {
     const endTime = new Date();
-    const done: CompletedReport = { ...result, endTime, expiresAt: new Date(endTime.getTime() + this.deps.reportTtlMs) };
-    const completed = await this.deps.reports.complete(reportId, done);
+    const manifest = buildManifest({ id: report.id, accountId: report.accountId, request: report.request, summary: result.summary, itemsCount: result.itemsCount }, result.files, (file) => file.key, endTime);
+    const folder = result.fileKey.slice(0, result.fileKey.lastIndexOf('/') + 1);
+    const manifestKey = `${folder}${MANIFEST_NAME}`;
+    await this.deps.export.store.putStream(manifestKey, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)]), { contentType: 'application/json' });
+    const done: CompletedReport = { ...result, manifestKey, manifest, endTime, expiresAt: new Date(endTime.getTime() + this.deps.reportTtlMs) };
+    const completed = await this.deps.reports.complete(report.id, done);
     if (!completed.changed) {
-      // Aborted between the upload and now: the file must not outlive the report.
-      await this.deps.export.store.delete(result.fileKey);
-      log.info('report was aborted as it finished; file deleted');
+      // Aborted between the upload and now: the files must not outlive the report.
+      await this.deleteObjects({ fileKey: result.fileKey, files: result.files, manifestKey });
+      log.info('report was aborted as it finished; files deleted');
       return false;
     }
     await this.deps.outbox.publish(completed.eventId);
+    if (completed.delivery) await this.deps.delivery.enqueue(report.id, completed.delivery.run);
     return true;
+  }
+
+  /** Deletes every object of a report in our bucket: its files and its manifest. */
+  private async deleteObjects(report: Pick<ReportRecord, 'fileKey' | 'files' | 'manifestKey'>): Promise<void> {
+    const keys = new Set([...(report.files ?? []).map((file) => file.key), ...(report.fileKey ? [report.fileKey] : []), ...(report.manifestKey ? [report.manifestKey] : [])]);
+    for (const key of keys) await this.deps.export.store.delete(key);
   }
 
   /**
@@ -319,6 +363,12 @@ export class ReportRunner {
       return current !== undefined && current.status !== 'PROCESSING';
     }, this.deps.abortPollMs ?? 1_000);
   }
+}
+
+/** The request's split limits, for the exporter; undefined for one file. */
+function fileLimits(request: ReportRequest): { maxFileRows?: number; maxFileBytes?: number } | undefined {
+  if (request.max_file_rows === undefined && request.max_file_bytes === undefined) return undefined;
+  return { maxFileRows: request.max_file_rows, maxFileBytes: request.max_file_bytes };
 }
 
 /** Where segment `index` of a report is stored until the assembly joins the parts. */

@@ -20,11 +20,13 @@ export type TriageDecision =
 export const MAX_SEGMENTS = 64;
 
 /**
- * Decides a report's path from its estimated rows. Fanned-out parts are joined as gzip members, so only gzip
- * reports of records fan out (a usage report is one grouping over its whole range).
+ * Decides a report's path from its estimated rows. Fanned-out parts are joined as gzip members into one file, so
+ * only gzip reports of records in one file fan out (a usage report is one grouping over its whole range; a report
+ * split into files of max_file_rows or max_file_bytes is cut by one stream that counts both).
  */
 export function triage(request: ReportRequest, estimatedRows: number, thresholds: TriageThresholds): TriageDecision {
-  if (estimatedRows > thresholds.fanOutRows && request.compression === 'gzip' && request.type !== 'usage') {
+  const split = request.max_file_rows !== undefined || request.max_file_bytes !== undefined;
+  if (estimatedRows > thresholds.fanOutRows && request.compression === 'gzip' && request.type !== 'usage' && !split) {
     const segments = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(estimatedRows / thresholds.segmentRows)));
     return { path: 'fan-out', estimatedRows, segments };
   }

@@ -1,12 +1,14 @@
 import { PostgresCdrSource } from '@cdr-reports/cdr-store';
 import type { Config } from '@cdr-reports/config';
-import { AccountsRepository, CallbacksRepository, ReportsRepository, SchedulesRepository, type Pool } from '@cdr-reports/db';
-import { CallbackOutbox, CallbackQueue, ReportQueue, ScheduleQueue } from '@cdr-reports/jobs';
+import { AccountsRepository, CallbacksRepository, DestinationsRepository, ReportsRepository, SchedulesRepository, type Pool } from '@cdr-reports/db';
+import { CallbackOutbox, CallbackQueue, DeliveryQueue, ReportQueue, ScheduleQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ReportStorage } from '@cdr-reports/object-store';
-import { ReportRunner } from '@cdr-reports/report-runner';
+import { ReportDelivery, ReportRunner } from '@cdr-reports/report-runner';
 import type { Redis } from 'ioredis';
 import { AddressPolicy } from '@cdr-reports/webhooks';
+import { DestinationService } from './destination.service';
+import { openSecretBox } from './destination-secrets';
 import { RecordsService } from './records.service';
 import { CallbackService, ReportService } from './report.service';
 import { ScheduleService } from './schedule.service';
@@ -18,8 +20,11 @@ export interface ReportServices {
   records: RecordsService;
   callbacks: CallbackService;
   accounts: AccountsRepository;
+  destinations: DestinationService;
   /** Where reports change state and are built: the worker's processors call it. */
   runner: ReportRunner;
+  /** Copies finished reports into their destinations: the worker's delivery processor calls it. */
+  delivery: ReportDelivery;
   /** Closes the queues opened here (not the pool, the connection or the storage, which the caller owns). */
   close(): Promise<void>;
 }
@@ -44,11 +49,25 @@ export async function createReportServices(options: ReportServicesOptions): Prom
   const queue = new ReportQueue(redis, config.queuePrefix);
   const scheduleQueue = new ScheduleQueue(redis, config.queuePrefix);
   const callbackQueue = new CallbackQueue(redis, config.queuePrefix, config.callbackRetrySchedule);
+  const deliveryQueue = new DeliveryQueue(redis, config.queuePrefix, config.deliveryRetryBaseMs);
+  const outbox = new CallbackOutbox(callbackQueue, callbacksRepository, logger);
+  const destinationsRepository = new DestinationsRepository(pool, await openSecretBox(config));
+  const destinationPolicy = new AddressPolicy(config.destinationAllowedNetworks);
+  const delivery = new ReportDelivery({
+    reports: reportsRepository,
+    destinations: destinationsRepository,
+    store: storage.store,
+    queue: deliveryQueue,
+    outbox,
+    policy: destinationPolicy,
+    logger,
+  });
   const runner = new ReportRunner({
     reports: reportsRepository,
     accounts,
     queue,
-    outbox: new CallbackOutbox(callbackQueue, callbacksRepository, logger),
+    outbox,
+    delivery,
     export: { source, store: storage.store, logger, compressionLevel: config.reportCompressionLevel, segmentMs: options.segmentMs },
     reportTtlMs: config.reportTtlMs,
     thresholds: { largeRows: config.reportLargeRows, fanOutRows: config.reportFanOutRows, segmentRows: config.reportSegmentRows },
@@ -63,6 +82,7 @@ export async function createReportServices(options: ReportServicesOptions): Prom
   const reports = new ReportService({
     reports: reportsRepository,
     accounts,
+    destinations: destinationsRepository,
     queue,
     runner,
     callbackPolicy,
@@ -88,8 +108,11 @@ export async function createReportServices(options: ReportServicesOptions): Prom
     records: new RecordsService({ source, accounts, cdrRetention: config.cdrRetention, timeZones }),
     callbacks: new CallbackService(reports, callbacksRepository, runner),
     accounts,
+    destinations: new DestinationService({ destinations: destinationsRepository, accounts, policy: destinationPolicy }),
     runner,
+    delivery,
     async close() {
+      await deliveryQueue.close();
       await queue.close();
       await scheduleQueue.close();
       await callbackQueue.close();

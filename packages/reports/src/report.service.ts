@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { subtractPeriod, type CalendarPeriod } from '@cdr-reports/config';
-import type { AccountsRepository, CallbackAttempt, CallbackEvent, CallbacksRepository, ReportsRepository } from '@cdr-reports/db';
+import type { AccountsRepository, CallbackAttempt, CallbackEvent, CallbacksRepository, DestinationsRepository, ReportsRepository } from '@cdr-reports/db';
 import {
   ConflictError,
   ForbiddenError,
@@ -9,7 +9,9 @@ import {
   ValidationError,
   effectiveStatus,
   parseReportRequest,
+  type Manifest,
   type ReportRecord,
+  type ReportRequest,
   type ReportStatus,
 } from '@cdr-reports/domain';
 import type { ReportQueue } from '@cdr-reports/jobs';
@@ -17,7 +19,7 @@ import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import type { ReportRunner } from '@cdr-reports/report-runner';
 import { checkAccountIds } from './account-access';
-import { downloadLink } from './download-link';
+import { downloadLink, fileLink } from './download-link';
 import { callbackUrlRefusal, type AddressPolicy, type ResolveAll } from '@cdr-reports/webhooks';
 
 /** The report is gone for good (expired or aborted): 410. */
@@ -28,6 +30,8 @@ export class GoneError extends Error {
 export interface ReportServiceDependencies {
   reports: ReportsRepository;
   accounts: AccountsRepository;
+  /** A report's destination_id must name one the key can read. */
+  destinations: DestinationsRepository;
   /** Where a new report's job is enqueued. */
   queue: ReportQueue;
   /** Where a report changes state (DELETE aborts or expires it). */
@@ -90,6 +94,7 @@ export class ReportService {
       throw new ForbiddenError(`this API key cannot request reports for account ${request.account_id}`);
     }
     if (request.account_ids) await checkAccountIds(this.deps.accounts, principal, request.account_ids, 'request reports for');
+    await this.checkDestination(principal, request);
     const result = await this.deps.reports.create({
       id: randomUUID(),
       requestedBy: principal,
@@ -106,6 +111,18 @@ export class ReportService {
       }
     }
     return result;
+  }
+
+  /**
+   * A destination_id must name a destination of the key's account or one below it (unknown and foreign ids read
+   * the same: 400 on the field).
+   */
+  async checkDestination(principal: string, request: Pick<ReportRequest, 'destination_id'>, field = 'destination_id'): Promise<void> {
+    if (request.destination_id === undefined) return;
+    const destination = await this.deps.destinations.find(request.destination_id);
+    if (!destination || !(await this.deps.accounts.isSelfOrDescendant(principal, destination.accountId))) {
+      throw new ValidationError([{ name: field, reason: `no destination ${request.destination_id} that this API key can use (see GET /v1/destinations)` }]);
+    }
   }
 
   /** A report the caller may see (its account's or a descendant's); NotFoundError for any other. */
@@ -164,6 +181,48 @@ export class ReportService {
     return this.get(principal, id);
   }
 
+  /** GET .../files/{n}/download: a link to file n (1-based) of a SUCCESS report, or why there is none. */
+  async requireFileLink(principal: string, id: string, n: number): Promise<string> {
+    const report = await this.ready(principal, id);
+    const count = report.files?.length ?? 0;
+    if (!Number.isInteger(n) || n < 1 || n > count) throw new NotFoundError(`report ${id} has ${count} file${count === 1 ? '' : 's'}: no file ${n}`);
+    const link = await fileLink(this.deps.links, report, n - 1, this.now());
+    if (!link) throw new GoneError(`report ${id} is EXPIRED: its files no longer exist`);
+    return link;
+  }
+
+  /** GET .../manifest: the manifest written next to the files of a SUCCESS report. */
+  async manifest(principal: string, id: string): Promise<Manifest> {
+    await this.ready(principal, id);
+    const manifest = await this.deps.reports.manifest(id);
+    if (!manifest) throw new NotFoundError(`report ${id} has no manifest (it finished before manifests were written)`);
+    return manifest;
+  }
+
+  /** POST .../redeliver: delivers a SUCCESS report into its destination again while its files are kept. */
+  async redeliver(principal: string, id: string): Promise<ReportRecord> {
+    const report = await this.ready(principal, id);
+    const started = await this.deps.runner.redeliver(report, this.now());
+    if (started === 'no-destination') throw new ConflictError(`report ${id} has no destination_id: there is nothing to deliver into`);
+    if (started === 'in-progress') throw new ConflictError(`report ${id} is being delivered: redeliver once its delivery is DELIVERED or FAILED`);
+    if (started === 'expired') throw new GoneError(`report ${id} is EXPIRED: its files no longer exist`);
+    return this.get(principal, id);
+  }
+
+  /** A report the caller may see whose files are ready: 409 while not finished or FAILED, 410 once gone. */
+  async readyReport(principal: string, id: string): Promise<ReportRecord> {
+    return this.ready(principal, id);
+  }
+
+  private async ready(principal: string, id: string): Promise<ReportRecord> {
+    const report = await this.get(principal, id);
+    const status = effectiveStatus(report, this.now());
+    if (status === 'EXPIRED' || status === 'ABORTED') throw new GoneError(`report ${id} is ${status}: its files no longer exist`);
+    if (status === 'FAILED') throw new ConflictError(`report ${id} FAILED: there are no files (${report.error?.message ?? 'no reason recorded'})`);
+    if (status !== 'SUCCESS') throw new ConflictError(`report ${id} is ${status}: the files are not ready yet`);
+    return report;
+  }
+
   /** A presigned link valid until expires_at (and at most 7 days), for a SUCCESS report only. */
   async downloadLink(report: ReportRecord): Promise<string | undefined> {
     return downloadLink(this.deps.links, report, this.now());
@@ -175,6 +234,9 @@ export class ReportService {
     const status = effectiveStatus(report, this.now());
     if (status === 'EXPIRED' || status === 'ABORTED') throw new GoneError(`report ${id} is ${status}: its file no longer exists`);
     if (status === 'FAILED') throw new ConflictError(`report ${id} FAILED: there is no file (${report.error?.message ?? 'no reason recorded'})`);
+    if (status === 'SUCCESS' && report.files && report.files.length > 1) {
+      throw new ConflictError(`report ${id} is split into ${report.files.length} files: download each from /v1/reports/${id}/files/{n}/download (n = 1..${report.files.length})`);
+    }
     const link = await this.downloadLink(report);
     if (!link) throw new ConflictError(`report ${id} is ${status}: the file is not ready yet`);
     return link;

@@ -53,6 +53,7 @@ export class ScheduleService {
     const settings = parseSchedule(body, this.context(principal));
     await this.checkReportAccount(principal, settings.report.account_id);
     if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports for');
+    await this.deps.reportService.checkDestination(principal, settings.report, 'report.destination_id');
     await this.checkCallbackUrl(settings.callback_url);
     const schedule = await this.deps.schedules.create(randomUUID(), principal, settings);
     await this.syncJobScheduler(schedule);
@@ -76,6 +77,7 @@ export class ScheduleService {
     const settings = parseSchedule(body, this.context(principal), current);
     if (settings.report.account_id !== current.report.account_id) await this.checkReportAccount(principal, settings.report.account_id);
     if (settings.report.account_ids) await checkAccountIds(this.deps.accounts, principal, settings.report.account_ids, 'schedule reports for');
+    await this.deps.reportService.checkDestination(principal, settings.report, 'report.destination_id');
     if (settings.callback_url !== current.callback_url) await this.checkCallbackUrl(settings.callback_url);
     const retimed = settings.cron !== current.cron || settings.timezone !== current.timezone || settings.period !== current.period;
     const resumed = current.paused && !settings.paused;

@@ -118,6 +118,9 @@ export const reportRequestSchema = {
     metrics: { type: 'array', items: { type: 'string', enum: [...USAGE_METRICS] }, description: 'usage reports: what is computed per group' },
     compression: { type: 'string', enum: [...COMPRESSIONS] },
     callback_url: { type: 'string', description: 'http(s) URL called when the report finishes or fails' },
+    destination_id: { type: 'string', format: 'uuid', description: 'deliver the files and manifest into this destination (POST /v1/destinations) too' },
+    max_file_rows: { type: 'integer', minimum: 1, description: 'split into files of at most this many rows, each with its header' },
+    max_file_bytes: { type: 'integer', minimum: 1048576, description: 'split into files of at most this many compressed bytes (>= 1 MiB)' },
   },
   examples: [reportRequestExample],
 } as const;
@@ -136,8 +139,14 @@ export const reportExample = {
   items_count: 1204332,
   summary: { records: 1204332, duration_seconds: 73520012, billsec_seconds: 70011230, total_price: { EUR: '18023.55120000' }, status: { answered: 1033015, busy: 171317 } },
   file: { name: `VOICE-CALL_${REPORT_ID}.csv.gz`, size_bytes: 48200311, content_type: 'application/gzip' },
+  files: [{ name: `VOICE-CALL_${REPORT_ID}.csv.gz`, rows: 1204332, size_bytes: 48200311, sha256: '9f2c4e1b7a0d3c5e8f6a2b1d4c7e9f0a3b5d8e1f2a4c6e8b0d2f4a6c8e0b2d4f', content_type: 'application/gzip' }],
   expires_at: '2026-04-04T06:00:40.000Z',
-  _links: { self: { href: `/v1/reports/${REPORT_ID}` }, download_report: { href: 'https://s3.example.com/reports/acme/...&X-Amz-Signature=...' } },
+  _links: {
+    self: { href: `/v1/reports/${REPORT_ID}` },
+    download_report: { href: 'https://s3.example.com/reports/acme/...&X-Amz-Signature=...' },
+    manifest: { href: `/v1/reports/${REPORT_ID}/manifest` },
+    files: { href: `/v1/reports/${REPORT_ID}/files` },
+  },
 };
 
 export const reportSchema = {
@@ -149,10 +158,31 @@ export const reportSchema = {
     items_count: { type: ['integer', 'null'] },
     progress: { type: 'object', properties: { items_processed: { type: 'integer' }, percent: { type: 'number' } } },
     summary: { type: ['object', 'null'] },
-    file: { type: ['object', 'null'] },
+    file: { type: ['object', 'null'], description: 'the one file of a report not split (null when split: see files)' },
+    files: {
+      type: 'array',
+      description: 'every file, in order; download file n (1-based) at /v1/reports/{id}/files/{n}/download',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, rows: { type: 'integer' }, size_bytes: { type: 'integer' }, sha256: { type: 'string' }, content_type: { type: 'string' } },
+        required: ['name', 'rows', 'size_bytes', 'sha256', 'content_type'],
+      },
+    },
+    delivery: {
+      type: 'object',
+      description: 'a report with destination_id: its delivery into the destination',
+      properties: {
+        destination_id: { type: 'string', format: 'uuid' },
+        state: { type: 'string', enum: ['PENDING', 'DELIVERED', 'FAILED'] },
+        delivered_at: { type: ['string', 'null'] },
+        manifest_key: { type: ['string', 'null'], description: 'where the manifest was written in the destination' },
+        file_keys: { type: ['array', 'null'], items: { type: 'string' } },
+        error: { type: ['object', 'null'], properties: { step: { type: 'string', enum: ['connect', 'authenticate', 'write', 'read', 'delete'] }, message: { type: 'string' } } },
+      },
+    },
     error: { type: ['object', 'null'], properties: { code: { type: 'string' }, message: { type: 'string' } } },
     expires_at: { type: ['string', 'null'] },
-    _links: { type: 'object', properties: { self: link, download_report: link }, required: ['self'] },
+    _links: { type: 'object', properties: { self: link, download_report: link, manifest: link, files: link }, required: ['self'] },
   },
   required: ['request_id', 'request_status', '_links'],
   additionalProperties: true,
@@ -248,4 +278,67 @@ export const usageExample = {
   data: [{ day: '2026-03-01', status: 'answered', currency: 'EUR', count: 812, billsec: 40120, total_price: '91.35000000' }],
   meta: { page_number: 1, page_size: 20, total_pages: 13, total_results: 245 },
   _links: { self: { href: '/v1/usage?...' }, next: { href: '/v1/usage?...&page[number]=2' } },
+};
+
+export const filesSchema = {
+  type: 'object',
+  properties: {
+    items: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { n: { type: 'integer' }, name: { type: 'string' }, rows: { type: 'integer' }, size_bytes: { type: 'integer' }, sha256: { type: 'string' }, content_type: { type: 'string' }, _links: { type: 'object' } },
+        required: ['n', 'name', 'rows', 'size_bytes', 'sha256', 'content_type', '_links'],
+      },
+    },
+  },
+  required: ['items'],
+} as const;
+
+export const filesExample = {
+  items: [1, 2].map((n) => ({
+    n,
+    name: `VOICE-CALL_${REPORT_ID}_part0000${n}.csv.gz`,
+    rows: n === 1 ? 1000000 : 204332,
+    size_bytes: n === 1 ? 40021330 : 8178981,
+    sha256: '9f2c4e1b7a0d3c5e8f6a2b1d4c7e9f0a3b5d8e1f2a4c6e8b0d2f4a6c8e0b2d4f',
+    content_type: 'application/gzip',
+    _links: { download: { href: `/v1/reports/${REPORT_ID}/files/${n}/download` } },
+  })),
+  _links: { self: { href: `/v1/reports/${REPORT_ID}/files` }, manifest: { href: `/v1/reports/${REPORT_ID}/manifest` } },
+};
+
+export const manifestSchema = {
+  type: 'object',
+  properties: {
+    manifest_version: { type: 'integer', enum: [1] },
+    report_id: { type: 'string', format: 'uuid' },
+    account_id: { type: 'string' },
+    created_at: { type: 'string' },
+    request: { type: 'object' },
+    format: { type: 'string' },
+    compression: { type: 'string' },
+    columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string', enum: ['string', 'integer', 'decimal', 'timestamp', 'date'] } } } },
+    files: {
+      type: 'array',
+      items: { type: 'object', properties: { key: { type: 'string' }, rows: { type: 'integer' }, size_bytes: { type: 'integer' }, sha256: { type: 'string' } }, required: ['key', 'rows', 'size_bytes', 'sha256'] },
+    },
+    rows: { type: 'integer' },
+    summary: { type: 'object' },
+  },
+  required: ['manifest_version', 'report_id', 'account_id', 'created_at', 'request', 'format', 'compression', 'columns', 'files', 'rows', 'summary'],
+} as const;
+
+export const manifestExample = {
+  manifest_version: 1,
+  report_id: REPORT_ID,
+  account_id: 'acme',
+  created_at: '2026-04-01T06:00:40.000Z',
+  request: { product: 'VOICE-CALL', account_id: 'acme', date_start: '2026-03-01T00:00:00Z', date_end: '2026-04-01T00:00:00Z', max_file_rows: 1000000 },
+  format: 'csv',
+  compression: 'gzip',
+  columns: [{ name: 'id', type: 'string' }, { name: 'start_time', type: 'timestamp' }, { name: 'duration', type: 'integer' }, { name: 'total_price', type: 'decimal' }],
+  files: filesExample.items.map((file) => ({ key: `reports/acme/${REPORT_ID}/${file.name}`, rows: file.rows, size_bytes: file.size_bytes, sha256: file.sha256 })),
+  rows: 1204332,
+  summary: { records: 1204332, duration_seconds: 73520012, billsec_seconds: 70011230, total_price: { EUR: '18023.55120000' }, status: { answered: 1033015, busy: 171317 } },
 };

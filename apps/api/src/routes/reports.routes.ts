@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { toReportResource, type ReportRecord } from '@cdr-reports/domain';
 import type { ListReportsQuery, ReportService } from '@cdr-reports/reports';
-import { REPORT_BODY_LIMIT, idParams, json, listReportsQuery, problems, reportExample, reportRequestSchema, reportSchema } from '../openapi/schemas';
+import { REPORT_BODY_LIMIT, filesExample, filesSchema, idParams, json, listReportsQuery, manifestExample, manifestSchema, problems, reportExample, reportRequestSchema, reportSchema } from '../openapi/schemas';
 
 const tags = ['reports'];
 
@@ -98,5 +98,74 @@ export async function reportsRoutes(app: FastifyInstance, options: { service: Re
     const link = await service.requireDownloadLink(request.principal.accountId, request.params.id);
     return reply.code(302).header('Location', link).header('Cache-Control', 'no-store').send();
     },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/reports/:id/files',
+    {
+      schema: {
+        summary: "The report's files, in order, each with its download link",
+        tags,
+        params: idParams,
+        response: { 200: json('The files', filesSchema, filesExample), ...problems(401, 404, 409, 410) },
+      },
+    },
+    async (request) => {
+    const report = await service.readyReport(request.principal.accountId, request.params.id);
+    return {
+      items: (report.files ?? []).map((file, index) => ({
+        n: index + 1,
+        name: file.name,
+        rows: file.rows,
+        size_bytes: file.size_bytes,
+        sha256: file.sha256,
+        content_type: file.content_type,
+        _links: { download: { href: `${selfHref(report.id)}/files/${index + 1}/download` } },
+      })),
+      _links: { self: { href: `${selfHref(report.id)}/files` }, manifest: { href: `${selfHref(report.id)}/manifest` } },
+    };
+    },
+  );
+
+  app.get<{ Params: { id: string; n: string } }>(
+    '/v1/reports/:id/files/:n/download',
+    {
+      schema: {
+        summary: 'Download file n (1-based): 302 to a presigned link',
+        tags,
+        params: { type: 'object', properties: { id: { type: 'string' }, n: { type: 'string', pattern: '^[0-9]{1,6}$' } }, required: ['id', 'n'] },
+        response: { 302: { description: 'Location: the presigned link, valid until expires_at', type: 'null' }, ...problems(400, 401, 404, 409, 410) },
+      },
+    },
+    async (request, reply) => {
+    const link = await service.requireFileLink(request.principal.accountId, request.params.id, Number(request.params.n));
+    return reply.code(302).header('Location', link).header('Cache-Control', 'no-store').send();
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/reports/:id/manifest',
+    {
+      schema: {
+        summary: 'The manifest written next to the files once all of them were stored',
+        tags,
+        params: idParams,
+        response: { 200: json('The manifest', manifestSchema, manifestExample), ...problems(401, 404, 409, 410) },
+      },
+    },
+    async (request) => service.manifest(request.principal.accountId, request.params.id),
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/reports/:id/redeliver',
+    {
+      schema: {
+        summary: 'Deliver the files into the destination again (while they are kept)',
+        tags,
+        params: idParams,
+        response: { 202: json('A new delivery started: the report, its delivery PENDING', reportSchema, reportExample), ...problems(401, 404, 409, 410) },
+      },
+    },
+    async (request, reply) => reply.code(202).send(await present(await service.redeliver(request.principal.accountId, request.params.id))),
   );
 }

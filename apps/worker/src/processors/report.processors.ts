@@ -1,5 +1,5 @@
 import type { JobHandler, SegmentResult } from '@cdr-reports/jobs';
-import type { ReportRunner } from '@cdr-reports/report-runner';
+import type { ReportDelivery, ReportRunner } from '@cdr-reports/report-runner';
 import { attemptOf, settle } from './report-job-attempt';
 
 /** generate-report: one report, built by the runner (in the standard lane, triaged first). */
@@ -18,4 +18,9 @@ export function assembleReport(runner: ReportRunner): JobHandler<'assemble-repor
     const segments = Object.values(await job.getChildrenValues<SegmentResult>());
     return settle(job, token, await runner.assemble(job.data.reportId, job.data.count, segments, attemptOf(job, signal)));
   };
+}
+
+/** deliver-report: copies a finished report's files and manifest into its destination (one delivery run). */
+export function deliverReport(delivery: ReportDelivery): JobHandler<'deliver-report'> {
+  return async (job, _token, signal) => delivery.deliver(job.data.reportId, job.data.run, attemptOf(job, signal));
 }
