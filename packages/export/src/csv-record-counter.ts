@@ -11,16 +11,31 @@ export class CsvRecordCounter {
   private inQuotes = false;
   /** Records whose newline has been seen so far (the header row included). */
   records = 0;
+  // The next quote at or after `quoteFrom` in `quoteChunk`, kept between two nextRecordEnd calls on one chunk:
+  // a chunk without quotes is then one scan for quotes, however many records it holds.
+  private quoteChunk: Buffer | undefined;
+  private quoteFrom = 0;
+  private nextQuote = -1;
 
   push(chunk: Buffer): void {
     let at = 0;
+    while ((at = this.nextRecordEnd(chunk, at)) !== -1);
+  }
+
+  /**
+   * Scans `chunk` from `from` to the end of the record under way: returns the offset just past its newline (and
+   * counts the record), or -1 when the chunk ends first (the quote state carries over to the next chunk).
+   * What the file splitter cuts at: a record boundary is never inside a quoted field.
+   */
+  nextRecordEnd(chunk: Buffer, from: number): number {
+    let at = from;
     const length = chunk.length;
-    // The next quote at or after `at`, looked up again only once passed: a chunk without quotes is one scan.
-    let quote = -2;
+    // -2: not looked up yet (-1 means there is none left in the chunk).
+    let quote = this.quoteChunk === chunk && from >= this.quoteFrom ? this.nextQuote : -2;
     while (at < length) {
       if (this.inQuotes) {
         const close = chunk.indexOf(QUOTE, at);
-        if (close === -1) return;
+        if (close === -1) break;
         this.inQuotes = false;
         at = close + 1;
         continue;
@@ -32,10 +47,15 @@ export class CsvRecordCounter {
         at = quote + 1;
       } else if (newline !== -1) {
         this.records++;
-        at = newline + 1;
+        this.quoteChunk = chunk;
+        this.quoteFrom = newline + 1;
+        this.nextQuote = quote;
+        return newline + 1;
       } else {
-        return;
+        break;
       }
     }
+    this.quoteChunk = undefined;
+    return -1;
   }
 }

@@ -1,9 +1,11 @@
 import type { CdrSource, TimeRange } from '@cdr-reports/cdr-store';
-import { AbortedError, ExportIntegrityError, type ReportFile, type ReportRequest, type ReportSummary } from '@cdr-reports/domain';
+import { AbortedError, ExportIntegrityError, UnrecoverableJobError, type ReportFile, type ReportRequest, type ReportSummary } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
-import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
-import { CsvRecordCounter } from './csv-record-counter';
-import { createCompressor, reportFileNaming } from './report-file';
+import type { ObjectStore } from '@cdr-reports/object-store';
+import { reportFileNaming } from './report-file';
+import { SingleFileOutput, type ExportedFile, type ReportOutput } from './report-output';
+import { SplitFilesOutput } from './split-files-output';
+import { checkLimits, type FileSplitLimits } from './split-limits';
 import { DEFAULT_SEGMENT_MS, timeSegments } from './time-segments';
 
 export interface ExportDependencies {
@@ -41,13 +43,26 @@ export interface ExportJob {
    * (and so carries the header), and the object it is stored as. gzip only: gzip parts concatenate into one file.
    */
   part?: { range: TimeRange; header: boolean; key: string };
+  /**
+   * Split the report into several files, each complete alone (its own header row, whole rows, a valid gzip or
+   * zip) and within both limits, named {name}_part00001.csv.gz (or .zip) in the folder of the single file.
+   * Not with `part`. Default: one file, named and made as without this option.
+   */
+  limits?: FileSplitLimits;
 }
 
 export interface ExportResult {
   itemsCount: number;
   summary: ReportSummary;
+  /** The first file's key (the only one unless limits split the report). */
   fileKey: string;
+  /** The first file. */
   file: ReportFile;
+  /**
+   * Every file, in order, with its rows and the sha256 of its bytes. exportReport always lists them; optional
+   * so that results made elsewhere (the fan-out assembly's one concatenated file) still type-check.
+   */
+  files?: ExportedFile[];
 }
 
 /**
@@ -55,10 +70,15 @@ export interface ExportResult {
  * also gives the summary of the same rows), compresses them and uploads the file in parts.
  * Memory stays flat: bytes flow through with backpressure and nothing is held per row. Resolves only once the whole object is stored.
  */
-export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult> {
+export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult & { files: ExportedFile[] }> {
   const { request } = job;
   const naming = reportFileNaming(job.reportId, request);
   if (job.part && request.compression !== 'gzip') throw new Error('only gzip reports are exported in parts');
+  if (job.limits) {
+    // A part is one slice of a file that the assembly concatenates; split files are each whole. Both at once has no meaning.
+    if (job.part) throw new UnrecoverableJobError('a report exported in parts cannot also be split into files by limits');
+    checkLimits(job.limits);
+  }
   const range: TimeRange = job.part?.range ?? { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
   const header = job.part?.header ?? true;
   const headerRows = header ? 1 : 0;
@@ -73,25 +93,11 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
 
   const read = await deps.source.openReportRead({ request, accountIds: job.accountIds }, range);
   let readOpen = true;
-  const compressor = createCompressor(request.compression, deps.compressionLevel, naming.entryName);
-  const upload = deps.store.putStream(key, compressor.output, {
-    contentType: naming.contentType,
-    contentDisposition: attachmentDisposition(naming.name),
-    signal: job.signal,
-  });
-  // The upload may fail while we are still writing (S3 down): stop writing with its error, which is then the
-  // report's failure (the compressor's own error only echoes it).
-  let uploadError: unknown;
-  const uploadFailure = upload.then(
-    () => undefined,
-    (error: unknown) => {
-      uploadError = error;
-      compressor.input.destroy(error as Error);
-    },
-  );
+  const output: ReportOutput = job.limits
+    ? new SplitFilesOutput({ store: deps.store, naming, compression: request.compression, level: deps.compressionLevel, limits: job.limits, signal: job.signal, logger: deps.logger })
+    : new SingleFileOutput({ store: deps.store, naming, key, compression: request.compression, level: deps.compressionLevel, header, signal: job.signal, logger: deps.logger });
 
   try {
-    const counter = new CsvRecordCounter();
     let rows = 0;
     let lastReport = Date.now();
     let rowsAtLastReport = 0;
@@ -99,10 +105,10 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
       const csv = read.segmentCsv(segment, header && index === 0);
       for await (const chunk of csv) {
         if (job.signal.aborted) throw new AbortedError('the report was aborted');
-        counter.push(chunk);
-        if (!compressor.input.write(chunk)) await drained(compressor.input);
+        const written = output.write(chunk);
+        if (written) await written;
         const now = Date.now();
-        const items = Math.max(0, counter.records - headerRows);
+        const items = Math.max(0, output.records - headerRows);
         if (now - lastReport >= intervalMs || items - rowsAtLastReport >= progressRows) {
           const covered = segment.from.getTime() - range.from.getTime();
           await job.onProgress({ items, percent: (100 * covered) / totalMs });
@@ -125,26 +131,24 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     await read.close();
 
     // A usage report's rows are groups; its summary still covers the records they were computed from.
-    if ((!usage && rows !== summary.records) || counter.records - headerRows !== rows) {
+    if ((!usage && rows !== summary.records) || output.records - headerRows !== rows) {
       throw new ExportIntegrityError(
-        `rows written (${rows}), CSV records counted (${counter.records - headerRows}) and summary (${summary.records}) disagree`,
+        `rows written (${rows}), CSV records counted (${output.records - headerRows}) and summary (${summary.records}) disagree`,
       );
     }
-    compressor.input.end();
-    const stored = await upload;
+    const files = await output.finish();
+    const filed = files.reduce((total, file) => total + file.rows, 0);
+    if (filed !== rows) throw new ExportIntegrityError(`the files hold ${filed} rows but ${rows} were written`);
+    const first = files[0]!;
     return {
       itemsCount: rows,
       summary,
-      fileKey: key,
-      file: { name: naming.name, size_bytes: stored.size, content_type: naming.contentType },
+      fileKey: first.key,
+      file: { name: first.name, size_bytes: first.size_bytes, content_type: first.content_type },
+      files,
     };
   } catch (error) {
-    // Taken before the upload is torn down below, which fails it too.
-    const cause = uploadError ?? error;
-    compressor.input.destroy(error as Error);
-    await uploadFailure;
-    await upload.catch(() => undefined);
-    throw cause;
+    throw await output.abort(error);
   } finally {
     if (readOpen) await read.close().catch(() => undefined);
   }
@@ -158,25 +162,4 @@ function reportSegments(range: TimeRange, segmentMs: number): TimeRange[] {
   segments[0]!.fromText = range.fromText;
   segments[segments.length - 1]!.toText = range.toText;
   return segments;
-}
-
-/**
- * Resolves when `stream` can take more; rejects when it is destroyed instead (the upload failed and tore the
- * compressor down), before or while waiting: a destroyed stream never emits 'drain', and waiting for one
- * would hang the report with its snapshot open.
- */
-function drained(stream: NodeJS.WritableStream & { destroyed: boolean; errored: Error | null }): Promise<void> {
-  if (stream.destroyed) return Promise.reject(stream.errored ?? new Error('the compressor was closed'));
-  return new Promise((resolve, reject) => {
-    const settle = (error?: Error) => {
-      stream.off('drain', onDrain);
-      stream.off('close', onClose);
-      if (error) reject(error);
-      else resolve();
-    };
-    const onDrain = () => settle();
-    const onClose = () => settle(stream.errored ?? new Error('the compressor was closed'));
-    stream.on('drain', onDrain);
-    stream.on('close', onClose);
-  });
 }

@@ -38,6 +38,20 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
   return { name, key: `reports/${request.account_id}/${reportId}/${name}`, contentType: 'application/gzip' };
 }
 
+/**
+ * File `index` (from 1) of a report split into several files: `_part00001` before the extension of the file
+ * (and, for zip, of its CSV entry), in the same folder as the single file would be.
+ */
+export function splitFileNaming(naming: ReportFileNaming, index: number): ReportFileNaming {
+  const part = `_part${String(index).padStart(5, '0')}`;
+  const extension = naming.name.endsWith('.csv.gz') ? '.csv.gz' : '.zip';
+  const name = `${naming.name.slice(0, -extension.length)}${part}${extension}`;
+  const folder = naming.key.slice(0, naming.key.length - naming.name.length);
+  const split: ReportFileNaming = { name, key: `${folder}${name}`, contentType: naming.contentType };
+  if (naming.entryName !== undefined) split.entryName = naming.entryName.replace(/(\.csv)?$/, `${part}$1`);
+  return split;
+}
+
 export interface Compressor {
   /** Write CSV bytes here. */
   input: NodeJS.WritableStream & PassThrough;
