@@ -130,7 +130,8 @@ describe('report lifecycle', () => {
       const id = report.request_id;
       const prefix = `reports/acme/${id}/`;
       const oldLink = (await download(id)).headers.location as string;
-      expect(await cluster.objectKeys(prefix)).toHaveLength(1);
+      // The file and its manifest.
+      expect(await cluster.objectKeys(prefix)).toHaveLength(2);
 
       const deleted = await remove(id);
       expect(deleted.status).toBe(200);

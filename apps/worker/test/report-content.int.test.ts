@@ -273,7 +273,7 @@ describe('worker: report file content', () => {
 
     const { client, bucket } = cluster.services.s3;
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const keys = (listed.Contents ?? []).map((object) => object.Key!).filter((key) => key.includes(done.request_id));
+    const keys = (listed.Contents ?? []).map((object) => object.Key!).filter((key) => key.includes(done.request_id) && !key.endsWith('/manifest.json'));
     expect(keys).toHaveLength(1);
     expect(keys[0]!.endsWith(`/${name}`)).toBe(true);
     const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: keys[0]! }));

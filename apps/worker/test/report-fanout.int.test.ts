@@ -52,8 +52,8 @@ describe('fanned-out reports', () => {
     const csv = gunzipSync(await cluster.download(done)).toString('utf8');
     expect(csv).toBe(gunzipSync(await cluster.download(reference)).toString('utf8'));
     expect(csv.split('\n').filter((line) => line.startsWith('id,'))).toHaveLength(1);
-    // One object: the parts were joined and removed.
-    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    // One file and its manifest: the parts were joined and removed.
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`, `reports/carrier/${id}/manifest.json`]);
   }, 180_000);
 
   it('aborts every segment of a cancelled report and leaves no object', async () => {

@@ -314,7 +314,7 @@ export class ReportRunner {
    * SUCCESS with its event, or with its delivery started (a report with a destination). False (and the objects
    * deleted) when the report was aborted meanwhile.
    */
-  private async complete(report: ReportRecord, result: ExportResult, log: Logger): Promise<boolean> {
+  private async complete(report: ReportRecord, result: ExportResult & { files: ReportFileEntry[] }, log: Logger): Promise<boolean> {
     const endTime = new Date();
     const manifest = buildManifest({ id: report.id, accountId: report.accountId, request: report.request, summary: result.summary, itemsCount: result.itemsCount }, result.files, (file) => file.key, endTime);
     const folder = result.fileKey.slice(0, result.fileKey.lastIndexOf('/') + 1);

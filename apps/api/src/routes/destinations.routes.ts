@@ -42,8 +42,21 @@ const createSchema = {
     sftp: { type: 'object', additionalProperties: false, properties: sftpProperties },
     key_template: keyTemplate,
   },
+  examples: [
+    {
+      name: 'finance bucket',
+      type: 's3',
+      s3: { region: 'eu-central-1', bucket: 'acme-finance', prefix: 'cdrs/', access_key_id: 'AKIAEXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
+      key_template: '{account_id}/{period_start:YYYY-MM}/',
+    },
+    {
+      name: 'reconciliation drop',
+      type: 'sftp',
+      sftp: { host: 'sftp.acme.example', port: 22, username: 'cdr', password: 'correct horse battery staple', host_key_sha256: 'SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s', directory: '/incoming/cdrs' },
+    },
+  ],
 } as const;
-const patchSchema = { ...createSchema, required: [] } as const;
+const patchSchema = { ...createSchema, required: [], examples: [{ name: 'finance bucket (EU)', s3: { prefix: 'eu/cdrs/' } }] } as const;
 
 const destinationSchema = {
   type: 'object',
