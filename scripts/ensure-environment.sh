@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes a fresh clone on a fresh machine ready for `npm test` and `npm run demo`: npm dependencies
 # installed, Redis answering on 127.0.0.1:6379 and PostgreSQL on 127.0.0.1:5432 with the current user able
-# to connect. Starts, and as root installs, what is missing. Idempotent; prints one line per thing it did
+# to connect, and OpenSSH's sshd and ssh-keygen installed (the SFTP suites run their own sshd). Starts, and as
+# root installs, what is missing. Idempotent; prints one line per thing it did
 # and nothing when everything is already fine.
 #
 # A service given through TEST_REDIS_URL or TEST_DATABASE_SERVER (what the test fixtures use) is the
@@ -181,7 +182,18 @@ ensure_postgres() {
   ensure_pg_access
 }
 
+# --- OpenSSH -----------------------------------------------------------------------------------------
+
+# The SFTP destination suites start their own sshd on a loopback port (packages/testing/src/sftp-server.ts),
+# with keys made by ssh-keygen. Only the binaries are needed: no system sshd has to run.
+ensure_openssh() {
+  if (have sshd || [[ -x /usr/sbin/sshd ]]) && have ssh-keygen; then return 0; fi
+  apt_install openssh-server openssh-client ||
+    die "sshd or ssh-keygen is missing; install OpenSSH (e.g. apt-get install openssh-server openssh-client)"
+}
+
 # Called from plain statements, never from a condition, so that `set -e` stays in force inside them.
 ensure_node_modules
 if [[ -z ${TEST_REDIS_URL:-} ]]; then ensure_redis; fi
 if [[ -z ${TEST_DATABASE_SERVER:-} ]]; then ensure_postgres; fi
+ensure_openssh

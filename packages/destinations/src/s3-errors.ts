@@ -33,13 +33,14 @@ function destinationErrorIn(error: unknown, depth = 0): DestinationError | undef
   return cause === undefined || depth >= MAX_CAUSE_DEPTH ? undefined : destinationErrorIn(cause, depth + 1);
 }
 
-function isNetworkFailure(error: unknown, depth = 0): boolean {
+/** The network error (a Node socket error, the SDK's connection or socket timeout) in the cause chain, if any. */
+function networkFailureIn(error: unknown, depth = 0): ErrorFields | undefined {
   const fields = fieldsOf(error);
-  if (!fields || depth > MAX_CAUSE_DEPTH) return false;
-  if (typeof fields.code === 'string' && NETWORK_CODES.has(fields.code)) return true;
+  if (!fields || depth > MAX_CAUSE_DEPTH) return undefined;
+  if (typeof fields.code === 'string' && NETWORK_CODES.has(fields.code)) return fields;
   // The SDK's HTTP handler names its connection and socket timeouts so; DOMException's is a caller's AbortSignal.timeout().
-  if (fields.name === 'TimeoutError' && !(error instanceof DOMException)) return true;
-  return isNetworkFailure(fields.cause, depth + 1);
+  if (fields.name === 'TimeoutError' && !(error instanceof DOMException)) return fields;
+  return networkFailureIn(fields.cause, depth + 1);
 }
 
 function describe(fields: ErrorFields): string {
@@ -70,7 +71,9 @@ export function toS3DestinationError(operation: S3Operation, error: unknown, whe
   if (code === 'NoSuchBucket') return fail(operation, `the bucket ${where.bucket} does not exist (${detail})`, false);
   if (ADDRESSING_CODES.has(code) || status === 301) return fail('connect', `the bucket ${where.bucket} is not at this endpoint or region (${detail})`, false);
   if (code === 'NoSuchKey' || status === 404) return fail(operation, `no file at s3://${where.bucket}/${where.key}`, false);
-  if (isNetworkFailure(error)) return fail('connect', `could not reach S3 (${detail})`, true);
+  const network = networkFailureIn(error);
+  // The socket's own error says what happened (the SDK wraps it in "AWS SDK error wrapper for ...").
+  if (network) return fail('connect', `could not reach S3 (${typeof network.message === 'string' ? network.message : describe(network)})`, true);
   if (status !== undefined && (status >= 500 || status === 429 || code === 'SlowDown' || code === 'RequestTimeout')) {
     return fail(operation, `S3 failed to ${operation} (${detail}); it may succeed later`, true);
   }

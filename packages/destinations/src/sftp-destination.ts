@@ -64,13 +64,16 @@ class SftpDestination implements DestinationSession {
     const directory = posix.dirname(target);
     const partial = posix.join(directory, `.${posix.basename(target)}.${randomBytes(6).toString('hex')}.partial`);
     let handle: Buffer;
+    // Errors name the folder or the target: the temporary name means nothing to a customer.
+    let failingPath = directory;
     try {
       if (signal?.aborted) throw writeAborted(signal);
       await this.ensureDirectory(directory);
+      failingPath = target;
       handle = await this.call<Buffer>((done) => this.sftp.open(partial, 'w', done));
     } catch (error) {
       body.destroy();
-      throw this.failure('write', error, partial);
+      throw this.failure('write', error, failingPath);
     }
     // The body's own failure is what the caller needs to see, not what it turned into downstream.
     let sourceError: unknown;

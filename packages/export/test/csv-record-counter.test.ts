@@ -114,4 +114,29 @@ describe('CsvRecordCounter', () => {
       expect(referenceCount(document)).toBe(rows);
     }
   });
+
+  it('finds each record end with nextRecordEnd, at the offsets a byte-at-a-time scan finds, whatever the chunking', () => {
+    let seed = 5;
+    const next = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    const expected: number[] = [];
+    let inQuotes = false;
+    for (const [at, byte] of [...TRICKY].entries()) {
+      if (byte === 0x22) inQuotes = !inQuotes;
+      else if (byte === 0x0a && !inQuotes) expected.push(at + 1);
+    }
+    for (let round = 0; round < 200; round++) {
+      const counter = new CsvRecordCounter();
+      const found: number[] = [];
+      for (let start = 0; start < TRICKY.length; ) {
+        const chunk = TRICKY.subarray(start, start + 1 + Math.floor(next() * 12));
+        for (let at = counter.nextRecordEnd(chunk, 0); at !== -1; at = counter.nextRecordEnd(chunk, at)) found.push(start + at);
+        start += chunk.length;
+      }
+      expect(found).toEqual(expected);
+      expect(counter.records).toBe(TRICKY_RECORDS);
+    }
+  });
 });

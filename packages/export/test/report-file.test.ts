@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { createCompressor, reportFileNaming } from '@cdr-reports/export';
+import { createCompressor, reportFileNaming, splitFileNaming } from '@cdr-reports/export';
 import { gunzip, reportRequest, unzip } from '@cdr-reports/testing';
 
 const REPORT_ID = '6f1c2b8e-3a4d-4e5f-9a0b-1c2d3e4f5a6b';
@@ -36,6 +36,33 @@ describe('reportFileNaming', () => {
     // Midnight of 1 March in Paris is 28 February 23:00 UTC; the caller asked for a March report in Paris time.
     const naming = reportFileNaming(REPORT_ID, reportRequest({ compression: 'zip', date_start: '2026-03-01T00:00:00+01:00', timezone: 'Europe/Paris' }));
     expect(naming.entryName).toBe('report_SMS_acme_20260301.csv');
+  });
+});
+
+describe('splitFileNaming', () => {
+  it('names gzip files {PRODUCT}_{request_id}_part00001.csv.gz, in the folder of the single file', () => {
+    const naming = reportFileNaming(REPORT_ID, reportRequest({ product: 'VOICE-CALL' }));
+    expect(splitFileNaming(naming, 1)).toEqual({
+      name: `VOICE-CALL_${REPORT_ID}_part00001.csv.gz`,
+      key: `reports/acme/${REPORT_ID}/VOICE-CALL_${REPORT_ID}_part00001.csv.gz`,
+      contentType: 'application/gzip',
+    });
+    expect(splitFileNaming(naming, 12).name).toBe(`VOICE-CALL_${REPORT_ID}_part00012.csv.gz`);
+  });
+
+  it('names usage files usage_{PRODUCT}_{request_id}_part00002.csv.gz', () => {
+    const naming = reportFileNaming(REPORT_ID, reportRequest({ type: 'usage' }));
+    expect(splitFileNaming(naming, 2).name).toBe(`usage_SMS_${REPORT_ID}_part00002.csv.gz`);
+  });
+
+  it('names zip files ..._part00003.zip holding the CSV entry with _part00003 before .csv', () => {
+    const naming = reportFileNaming(REPORT_ID, reportRequest({ account_id: 'acme-uk', compression: 'zip', date_start: '2026-03-15T10:20:30Z' }));
+    expect(splitFileNaming(naming, 3)).toEqual({
+      name: `SMS_${REPORT_ID}_part00003.zip`,
+      key: `reports/acme-uk/${REPORT_ID}/SMS_${REPORT_ID}_part00003.zip`,
+      contentType: 'application/zip',
+      entryName: 'report_SMS_acme-uk_20260315_part00003.csv',
+    });
   });
 });
 

@@ -32,3 +32,4 @@ export { startTestRedisServer, type TestRedisServer } from './redis-server';
 export { freePort, tryConnect } from './free-port';
 export { openReportRunner } from './report-runner-fixture';
 export { captureOutput } from './capture-output';
+export { startSftpServer, type TestSftpServer } from './sftp-server';
