@@ -44,7 +44,9 @@ interface Manifest {
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 describe('delivery into the customer storage: destinations, split files, the manifest', () => {
+  const lines: string[] = [];
   const cluster = useReportCluster({
+    logDestination: { write: (line: string) => void lines.push(line) },
     notifier: true,
     env: {
       CALLBACK_ALLOWED_NETWORKS: '127.0.0.0/8',
@@ -305,6 +307,16 @@ describe('delivery into the customer storage: destinations, split files, the man
     expect(await s3Keys(`cdrs/acme/${created.request_id}/`)).toHaveLength(2);
   });
 
+  it('SFTP: a wrong password names authenticate; a host key that does not match is refused at connect', async () => {
+    const wrongPassword = await createDestination(sftpDestination({ sftp: { host: sftp.host, port: sftp.port, username: sftp.username, password: 'wrong-password-7Yq', host_key_sha256: sftp.hostKeySha256, directory: sftp.directory } }));
+    expect((await cluster.request('POST', `/v1/destinations/${wrongPassword}/test`, key)).body).toMatchObject({ ok: false, step: 'authenticate' });
+    const otherHost = `SHA256:${Buffer.alloc(32, 1).toString('base64').replace(/=+$/, '')}`;
+    const wrongHostKey = await createDestination(sftpDestination({ sftp: { ...sftpDestination().sftp, host_key_sha256: otherHost } }));
+    const probe = (await cluster.request('POST', `/v1/destinations/${wrongHostKey}/test`, key)).body as { ok: boolean; step?: string; error?: string };
+    expect(probe).toMatchObject({ ok: false, step: 'connect' });
+    expect(probe.error).toMatch(/host key/i);
+  });
+
   it('a bucket that does not exist: the test endpoint says so, not retried', async () => {
     const destinationId = await createDestination(s3Destination({ s3: { bucket: 'no-such-bucket-here' } }));
     const probe = (await cluster.request('POST', `/v1/destinations/${destinationId}/test`, key)).body as { ok: boolean; step?: string; error?: string };
@@ -319,5 +331,14 @@ describe('delivery into the customer storage: destinations, split files, the man
     expect((await cluster.request('DELETE', `/v1/destinations/${destinationId}`, key)).status).toBe(409);
     await cluster.request('DELETE', `/v1/schedules/${(schedule.body as { id: string }).id}`, key);
     expect((await cluster.request('DELETE', `/v1/destinations/${destinationId}`, key)).status).toBe(204);
+  });
+
+  it('logs no destination secret: not the S3 secret key, the SFTP private key or a password', async () => {
+    // Every test above ran with debug logging of the API, the worker and the notifier.
+    expect(lines.length).toBeGreaterThan(100);
+    const keyBody = sftp.privateKey.split('\n')[1]!;
+    for (const secret of [SECRET, keyBody, 'wrong-password-7Yq']) {
+      expect(lines.filter((line) => line.includes(secret))).toEqual([]);
+    }
   });
 });
