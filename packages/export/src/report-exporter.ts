@@ -67,8 +67,10 @@ export interface ExportResult {
 
 /**
  * Streams a report's rows out of the CDR source as CSV (one segment per day, all from one consistent read that
- * also gives the summary of the same rows), compresses them and uploads the file in parts.
- * Memory stays flat: bytes flow through with backpressure and nothing is held per row. Resolves only once the whole object is stored.
+ * also gives the summary of the same rows), compresses them and uploads the file in parts; with `limits`, as
+ * several files, each complete alone (see SplitFilesOutput). Every file's sha256 is taken as it is stored.
+ * Memory stays flat: bytes flow through with backpressure and nothing is held per row. Resolves only once every
+ * file is stored; on a failure or an abort, no file of this export is left.
  */
 export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult & { files: ExportedFile[] }> {
   const { request } = job;
