@@ -13,7 +13,6 @@ import { EMBEDDED_S3_CREDENTIALS } from '@cdr-reports/embedded-s3';
 import {
   cdrFactory,
   gunzip,
-  minutesAfter,
   parseCsv,
   receivedForReport,
   startSftpServer,

@@ -58,11 +58,8 @@ export interface ExportResult {
   fileKey: string;
   /** The first file. */
   file: ReportFile;
-  /**
-   * Every file, in order, with its rows and the sha256 of its bytes. exportReport always lists them; optional
-   * so that results made elsewhere (the fan-out assembly's one concatenated file) still type-check.
-   */
-  files?: ExportedFile[];
+  /** Every file, in order, with its rows and the sha256 of its bytes. */
+  files: ExportedFile[];
 }
 
 /**
@@ -72,7 +69,7 @@ export interface ExportResult {
  * Memory stays flat: bytes flow through with backpressure and nothing is held per row. Resolves only once every
  * file is stored; on a failure or an abort, no file of this export is left.
  */
-export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult & { files: ExportedFile[] }> {
+export async function exportReport(deps: ExportDependencies, job: ExportJob): Promise<ExportResult> {
   const { request } = job;
   const naming = reportFileNaming(job.reportId, request);
   if (job.part && request.compression !== 'gzip') throw new Error('only gzip reports are exported in parts');

@@ -55,6 +55,9 @@ export interface SweepResult {
   failed: number;
 }
 
+/** A split file's key: `..._part00001.csv.gz` (or `.zip`). */
+const SPLIT_FILE = /_part\d{5}\.(csv\.gz|zip)$/;
+
 /** Expired files deleted per query of the sweeper. */
 const SWEEP_BATCH = 100;
 
@@ -314,11 +317,16 @@ export class ReportRunner {
    * SUCCESS with its event, or with its delivery started (a report with a destination). False (and the objects
    * deleted) when the report was aborted meanwhile.
    */
-  private async complete(report: ReportRecord, result: ExportResult & { files: ReportFileEntry[] }, log: Logger): Promise<boolean> {
+  private async complete(report: ReportRecord, result: ExportResult, log: Logger): Promise<boolean> {
     const endTime = new Date();
     const manifest = buildManifest({ id: report.id, accountId: report.accountId, request: report.request, summary: result.summary, itemsCount: result.itemsCount }, result.files, (file) => file.key, endTime);
     const folder = result.fileKey.slice(0, result.fileKey.lastIndexOf('/') + 1);
     const manifestKey = `${folder}${MANIFEST_NAME}`;
+    // Split files an earlier, crashed attempt stored beyond this one's: the folder holds exactly the report's files.
+    const keep = new Set(result.files.map((file) => file.key));
+    for await (const object of this.deps.export.store.list(folder)) {
+      if (SPLIT_FILE.test(object.key) && !keep.has(object.key)) await this.deps.export.store.delete(object.key);
+    }
     await this.deps.export.store.putStream(manifestKey, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)]), { contentType: 'application/json' });
     const done: CompletedReport = { ...result, manifestKey, manifest, endTime, expiresAt: new Date(endTime.getTime() + this.deps.reportTtlMs) };
     const completed = await this.deps.reports.complete(report.id, done);
