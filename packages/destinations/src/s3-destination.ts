@@ -109,7 +109,7 @@ class S3Destination implements DestinationSession {
     } catch (error) {
       const failure = signal?.aborted ? writeAborted(signal) : (sourceError ?? toS3DestinationError('write', error, { bucket: this.bucket, key }));
       counted.destroy();
-      await this.discardParts(key, (upload as unknown as { uploadId?: string }).uploadId);
+      await this.discardParts(key, upload.uploadId);
       throw failure;
     }
     if (signal?.aborted) {

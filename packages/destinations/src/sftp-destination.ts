@@ -102,7 +102,7 @@ class SftpDestination implements DestinationSession {
     try {
       // Opened here rather than lazily in the stream, so that a missing file rejects read() itself.
       const handle = await this.call<Buffer>((done) => this.sftp.open(path, 'r', done));
-      return new SftpFileReader(this.sftp, handle);
+      return new SftpFileReader(this.sftp, handle, (error) => this.failure('read', error, path) as Error);
     } catch (error) {
       throw this.failure('read', error, path);
     }

@@ -49,6 +49,13 @@ export class SftpFileWriter extends Writable {
     else this.waitingFinal = callback;
   }
 
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Answers still on their way after a destroy (an abort) must not call back into a finished stream.
+    this.waitingWrite = undefined;
+    this.waitingFinal = undefined;
+    callback(error);
+  }
+
   private send(slice: Buffer): void {
     const position = this.position;
     this.position += slice.length;
@@ -70,13 +77,17 @@ export class SftpFileWriter extends Writable {
   }
 }
 
-/** Reads an open SFTP file handle from the start to the end, closing the handle when done or destroyed. */
+/**
+ * Reads an open SFTP file handle from the start to the end, closing the handle when done or destroyed. A failure
+ * mid-way is passed through `mapError` (into the session's DestinationError) before the stream fails with it.
+ */
 export class SftpFileReader extends Readable {
   private position = 0;
 
   constructor(
     private readonly sftp: SFTPWrapper,
     private readonly handle: Buffer,
+    private readonly mapError: (error: Error) => Error,
   ) {
     super({ highWaterMark: READ_SIZE });
   }
@@ -84,7 +95,7 @@ export class SftpFileReader extends Readable {
   override _read(): void {
     const buffer = Buffer.allocUnsafe(READ_SIZE);
     this.sftp.read(this.handle, buffer, 0, READ_SIZE, this.position, (error, bytesRead) => {
-      if (error) return this.destroy(error);
+      if (error) return this.destroy(this.mapError(error));
       // ssh2 answers the end of the file with 0 bytes.
       if (bytesRead === 0) return this.push(null);
       this.position += bytesRead;
