@@ -77,6 +77,13 @@ export interface DestinationSession {
   delete(relativeKey: string): Promise<void>;
   /** The keys (same form as `write` takes) of every file under `relativeFolder` ('' for all), recursively, in no particular order. */
   list(relativeFolder: string): AsyncIterable<string>;
+  /**
+   * Removes what writes that never finished left under `relativeFolder` (a worker killed mid-write): on SFTP the
+   * hidden temporary files, which `list` never shows. On S3 an unfinished multipart upload is not an object and
+   * holds no key; a bucket lifecycle rule (AbortIncompleteMultipartUpload) removes its parts. Returns how many
+   * were removed. Only for a folder no other write is using at the same time.
+   */
+  removeAbandonedWrites(relativeFolder: string): Promise<number>;
   /** Releases the connection. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
 import { addAbortSignal, pipeline, Readable, Transform } from 'node:stream';
-import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
+import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { writeAborted } from './abort';
@@ -153,6 +153,24 @@ class S3Destination implements DestinationSession {
     } catch (error) {
       throw toS3DestinationError('read', error, { bucket: this.bucket, key: prefix });
     }
+  }
+
+  async removeAbandonedWrites(relativeFolder: string): Promise<number> {
+    const folder = checkRelativeFolder(relativeFolder);
+    const prefix = folder === '' ? this.prefix : `${this.prefix}${folder}/`;
+    let removed = 0;
+    try {
+      // One page (up to 1,000) is plenty for one report's folder; the lifecycle rule takes whatever is left.
+      const listed = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix }));
+      for (const upload of listed.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId) continue;
+        await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: upload.Key, UploadId: upload.UploadId }));
+        removed++;
+      }
+    } catch (error) {
+      throw toS3DestinationError('delete', error, { bucket: this.bucket, key: prefix });
+    }
+    return removed;
   }
 
   async close(): Promise<void> {

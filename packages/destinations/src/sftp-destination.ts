@@ -123,12 +123,23 @@ class SftpDestination implements DestinationSession {
     yield* this.walk(folder);
   }
 
+  async removeAbandonedWrites(relativeFolder: string): Promise<number> {
+    const folder = checkRelativeFolder(relativeFolder);
+    let removed = 0;
+    for await (const key of this.walk(folder, true)) {
+      await this.delete(key);
+      removed++;
+    }
+    return removed;
+  }
+
   async close(): Promise<void> {
     if (!this.closed) this.client.end();
     await this.ended;
   }
 
-  private async *walk(folder: string): AsyncGenerator<string> {
+  /** The files under `folder`; with `partials`, only the hidden files of writes in progress (or abandoned) instead. */
+  private async *walk(folder: string, partials = false): AsyncGenerator<string> {
     const path = folder === '' ? this.root : posix.join(this.root, folder);
     let entries: FileEntryWithStats[];
     try {
@@ -138,11 +149,11 @@ class SftpDestination implements DestinationSession {
       throw this.failure('read', error, path);
     }
     for (const entry of entries) {
-      if (entry.filename === '.' || entry.filename === '..' || PARTIAL_FILE.test(entry.filename)) continue;
+      if (entry.filename === '.' || entry.filename === '..') continue;
       const key = folder === '' ? entry.filename : `${folder}/${entry.filename}`;
       // Symbolic links are not followed: a link to a parent would never end.
-      if (entry.attrs.isDirectory()) yield* this.walk(key);
-      else if (entry.attrs.isFile()) yield key;
+      if (entry.attrs.isDirectory()) yield* this.walk(key, partials);
+      else if (entry.attrs.isFile() && PARTIAL_FILE.test(entry.filename) === partials) yield key;
     }
   }
 

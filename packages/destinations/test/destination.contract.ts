@@ -100,6 +100,12 @@ export interface DestinationContract {
   failing: Record<string, () => FailingDestination>;
   /** Connections whose host a default AddressPolicy (no allowed networks) refuses: an IP literal, a name resolving to loopback. */
   refusedByDefaultPolicy: Record<string, () => DestinationConnection>;
+  /**
+   * Leaves what a write killed mid-way leaves for `relativeKey` (the adapter's temporary file, or unfinished upload),
+   * through the server itself, not the adapter; and counts those left under a relative folder.
+   */
+  abandonWrite(relativeKey: string): Promise<void>;
+  abandonedWrites(relativeFolder: string): Promise<number>;
 }
 
 /** The policy the suites reach their local servers with. */
@@ -167,6 +173,19 @@ export function itBehavesLikeADestination(contract: DestinationContract): void {
       expect(await keysUnder(session, `${base}/b`)).toEqual(keys.slice(1, 3));
       expect(await keysUnder(session, `${base}/missing`)).toEqual([]);
       expect(await keysUnder(session, '')).toEqual(expect.arrayContaining(keys));
+    });
+
+    it('removes what writes killed mid-way left in a folder, and nothing else', async () => {
+      await session.write(`${base}/kept.csv`, text('kept'), { contentType: 'text/csv' });
+      await contract.abandonWrite(`${base}/killed.csv`);
+      await contract.abandonWrite(`${base}-other/killed.csv`);
+      expect(await contract.abandonedWrites(base)).toBe(1);
+
+      expect(await session.removeAbandonedWrites(base)).toBe(1);
+      expect(await contract.abandonedWrites(base)).toBe(0);
+      expect(await keysUnder(session, base)).toEqual([`${base}/kept.csv`]);
+      expect(await contract.abandonedWrites(`${base}-other`)).toBe(1);
+      expect(await session.removeAbandonedWrites(`${base}-other/`)).toBe(1);
     });
 
     it('deletes a file; deleting a missing one is not an error', async () => {

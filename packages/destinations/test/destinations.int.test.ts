@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { HeadObjectCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { EMBEDDED_S3_CREDENTIALS } from '@cdr-reports/embedded-s3';
 import { freePort, startSftpServer, startTestS3, waitFor, type TestS3, type TestSftpServer } from '@cdr-reports/testing';
 import { utils } from 'ssh2';
@@ -46,6 +46,14 @@ describe('S3 destination on the embedded S3 server', () => {
   itBehavesLikeADestination({
     connection: () => connection(),
     expectedLocation: (key) => `${prefix}/${key}`,
+    async abandonWrite(key) {
+      const started = await s3.client.send(new CreateMultipartUploadCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}` }));
+      await s3.client.send(new UploadPartCommand({ Bucket: s3.bucket, Key: `${prefix}/${key}`, UploadId: started.UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }));
+    },
+    async abandonedWrites(folder) {
+      const listed = await s3.client.send(new ListMultipartUploadsCommand({ Bucket: s3.bucket, Prefix: `${prefix}/${folder.replace(/\/$/, '')}/` }));
+      return (listed.Uploads ?? []).length;
+    },
     failing: {
       // s3rver checks that the key id exists but not the SigV4 signature, so a wrong secret cannot be shown here.
       'the access key id is unknown': () => ({ connection: connection({ access_key_id: 'NOT-A-KEY' }), step: 'authenticate', retryable: false, error: /refused the credentials/ }),
@@ -117,6 +125,16 @@ describe('SFTP destination on OpenSSH', () => {
   itBehavesLikeADestination({
     connection: () => connection(),
     expectedLocation: (key) => `${server.directory}/${key}`,
+    async abandonWrite(key) {
+      // The adapter's temporary name: hidden, next to its target, random suffix.
+      const target = join(server.directory, key);
+      await mkdir(join(target, '..'), { recursive: true });
+      await writeFile(join(target, '..', `.${key.split('/').pop()}.${randomBytes(6).toString('hex')}.partial`), 'half a file');
+    },
+    async abandonedWrites(folder) {
+      const names = await readdir(join(server.directory, folder)).catch(() => [] as string[]);
+      return names.filter((name) => name.endsWith('.partial')).length;
+    },
     failing: {
       'the password is wrong': () => ({
         connection: connection({ private_key: undefined, password: 'not-the-password' }),

@@ -86,6 +86,8 @@ export class ReportDelivery {
         if (key !== manifestKey && REPORT_FILE_NAME.test(key.slice(folder.length)) && !newKeys.has(key)) previous.add(key);
       }
       await session.delete(manifestKey);
+      // What an earlier attempt killed mid-write left (SFTP temporary files, S3 unfinished uploads).
+      await session.removeAbandonedWrites(folder);
 
       for (const file of report.files) {
         const body = await this.deps.store.getStream(file.key);
