@@ -246,15 +246,19 @@ describe('fault: the worker is killed (SIGKILL) in the middle of a delivery into
     const visible = async () => (await readdir(folder).catch(() => [] as string[])).filter((name) => !name.startsWith('.'));
     const expectedFiles = ROWS / FILE_ROWS;
 
-    // In flight: the job is active, some files are written, the manifest (written last) is not.
+    // In flight: the job is active, some files are written, the manifest (written last) is not, and a file is being
+    // written (its hidden temporary file is there): the kill cuts a write off.
+    let inFlight = false;
     const caught = await waitFor(
       async () => {
-        const names = await visible();
+        const all = await readdir(folder).catch(() => [] as string[]);
+        const names = all.filter((name) => !name.startsWith('.'));
         if (names.includes('manifest.json')) throw new Error('the delivery finished before the worker could be killed');
         if (names.length < 20) return undefined;
-        return (await (await deliveries.getJob(`${id}.1`))?.getState()) === 'active' ? names.length : undefined;
+        inFlight ||= (await (await deliveries.getJob(`${id}.1`))?.getState()) === 'active';
+        return inFlight && all.some((name) => name.endsWith('.partial')) ? names.length : undefined;
       },
-      { timeoutMs: 60_000, intervalMs: 10, what: 'the delivery to be in flight' },
+      { timeoutMs: 60_000, intervalMs: 2, what: 'the delivery to be in flight, in the middle of writing a file' },
     );
     await first.kill();
     expect((await first.exited).signal).toBe('SIGKILL');
