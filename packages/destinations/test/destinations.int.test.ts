@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -188,6 +188,22 @@ describe('SFTP destination on OpenSSH', () => {
       await expect(writing).rejects.toMatchObject({ name: 'AbortError' });
       expect(await readdir(join(server.directory, 'kept'))).toEqual(['report.csv']);
       expect(await textOf(session, 'kept/report.csv')).toBe('previous\n');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('removes the hidden file a cut-off write of the same target left (a killed worker) once the target is written whole', async () => {
+    const folder = join(server.directory, 'leftover');
+    await mkdir(folder);
+    // As a write killed in flight leaves them: one for the target written below, one for another file.
+    await writeFile(join(folder, '.report.csv.0123456789ab.partial'), 'half of an earlier wri');
+    await writeFile(join(folder, '.other.csv.ba9876543210.partial'), 'someone else, maybe still writing');
+    const session = await openDestination(connection(), options);
+    try {
+      await session.write('leftover/report.csv', text('whole\n'), { contentType: 'text/csv' });
+      expect((await readdir(folder)).sort()).toEqual(['.other.csv.ba9876543210.partial', 'report.csv']);
+      expect(await readFile(join(folder, 'report.csv'), 'utf8')).toBe('whole\n');
     } finally {
       await session.close();
     }
