@@ -188,26 +188,27 @@ export function parseConfig(env: Environment): Config {
     problems.push(`CDR_RETENTION: must be a period like "13 months", "400 days" or "2 years", got "${retentionText}"`);
   }
 
-  const networks = read('CALLBACK_ALLOWED_NETWORKS', '')
-    .split(',')
-    .map((n) => n.trim())
-    .filter((n) => n !== '');
-  for (const network of networks) {
-    const [address, bits, extra] = network.split('/');
-    const family = isIP(address ?? '');
-    const maxBits = family === 6 ? 128 : 32;
-    const prefix = Number(bits);
-    if (family === 0 || extra !== undefined || !/^\d+$/.test(bits ?? '') || prefix > maxBits) {
-      problems.push(`CALLBACK_ALLOWED_NETWORKS: "${network}" is not a CIDR network like 10.0.0.0/8 or fd00::/8`);
+  /** A list of CIDR networks; each bad one is a problem (a prefix too long would otherwise fail later, at start-up). */
+  const cidrList = (name: string, text: string): string[] => {
+    const list = text
+      .split(',')
+      .map((n) => n.trim())
+      .filter((n) => n !== '');
+    for (const network of list) {
+      const [address, bits, extra] = network.split('/');
+      const family = isIP(address ?? '');
+      const maxBits = family === 6 ? 128 : 32;
+      const prefix = Number(bits);
+      if (family === 0 || extra !== undefined || !/^\d+$/.test(bits ?? '') || prefix > maxBits) {
+        problems.push(`${name}: "${network}" is not a CIDR network like 10.0.0.0/8 or fd00::/8`);
+      }
     }
-  }
+    return list;
+  };
+  const networks = cidrList('CALLBACK_ALLOWED_NETWORKS', read('CALLBACK_ALLOWED_NETWORKS', ''));
 
   const destinationNetworksText = optional('DESTINATION_ALLOWED_NETWORKS');
-  const destinationNetworks = destinationNetworksText === undefined ? networks : destinationNetworksText.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  for (const network of destinationNetworksText === undefined ? [] : destinationNetworks) {
-    const [address, bits] = network.split('/');
-    if (isIP(address ?? '') === 0 || !/^\d+$/.test(bits ?? '')) problems.push(`DESTINATION_ALLOWED_NETWORKS: "${network}" is not a CIDR network like 10.0.0.0/8`);
-  }
+  const destinationNetworks = destinationNetworksText === undefined ? networks : cidrList('DESTINATION_ALLOWED_NETWORKS', destinationNetworksText);
   const secretKeysText = optional('DESTINATION_SECRET_KEYS');
   let destinationSecretKeys: Array<{ id: string; key: Buffer }> | undefined;
   if (secretKeysText !== undefined) {
@@ -217,6 +218,8 @@ export function parseConfig(env: Environment): Config {
       const key = Buffer.from(encoded ?? '', 'base64');
       if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || extra !== undefined || key.length !== 32) {
         problems.push(`DESTINATION_SECRET_KEYS: each entry must be id:key with the key 32 random bytes in base64 (openssl rand -base64 32), got "${(id ?? '').slice(0, 32)}:..."`);
+      } else if (destinationSecretKeys.some((known) => known.id === id)) {
+        problems.push(`DESTINATION_SECRET_KEYS: the id ${id} appears twice; each key needs an id of its own`);
       } else destinationSecretKeys.push({ id, key });
     }
     if (destinationSecretKeys.length === 0) problems.push('DESTINATION_SECRET_KEYS: names no key');
