@@ -9,8 +9,10 @@ CREATE TABLE destinations (
   type          text NOT NULL CHECK (type IN ('s3', 'sftp')),
   -- {"type": ..., "s3"|"sftp": {...}} without the secret fields.
   settings      jsonb NOT NULL,
-  -- The sealed JSON object of the secret fields.
+  -- The sealed JSON object of the secret fields, and their names (not secret: shown as secrets_set without
+  -- opening the seal, so a destination sealed under a retired key still lists).
   secrets       text NOT NULL,
+  secret_fields text[] NOT NULL,
   key_template  text NOT NULL,
   created_at    timestamptz NOT NULL DEFAULT now(),
   updated_at    timestamptz NOT NULL DEFAULT now(),

@@ -28,12 +28,13 @@ interface DestinationRow {
   type: string;
   settings: DestinationSettings;
   secrets: string;
+  secret_fields: string[];
   key_template: string;
   created_at: Date;
   updated_at: Date;
 }
 
-const COLUMNS = 'id, account_id, name, type, settings, secrets, key_template, created_at, updated_at';
+const COLUMNS = 'id, account_id, name, type, settings, secrets, secret_fields, key_template, created_at, updated_at';
 
 /**
  * Destinations of accounts. Secrets are sealed on the way in and opened only by `connection` (the delivery and
@@ -48,8 +49,9 @@ export class DestinationsRepository {
   async create(id: string, accountId: string, input: DestinationInput): Promise<DestinationRecord> {
     const { public: settings, secrets } = splitSecrets(input);
     const result = await this.pool.query<DestinationRow>(
-      `INSERT INTO destinations (id, account_id, name, type, settings, secrets, key_template) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
-      [id, accountId, input.name, input.type, settings, this.sealer.seal(JSON.stringify(secrets)), input.key_template],
+      `INSERT INTO destinations (id, account_id, name, type, settings, secrets, secret_fields, key_template)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${COLUMNS}`,
+      [id, accountId, input.name, input.type, settings, this.sealer.seal(JSON.stringify(secrets)), Object.keys(secrets), input.key_template],
     );
     return this.toRecord(result.rows[0]!);
   }
@@ -83,9 +85,9 @@ export class DestinationsRepository {
   async update(id: string, input: DestinationInput): Promise<DestinationRecord | undefined> {
     const { public: settings, secrets } = splitSecrets(input);
     const result = await this.pool.query<DestinationRow>(
-      `UPDATE destinations SET name = $2, settings = $3, secrets = $4, key_template = $5, updated_at = now()
+      `UPDATE destinations SET name = $2, settings = $3, secrets = $4, secret_fields = $5, key_template = $6, updated_at = now()
        WHERE id = $1 AND deleted_at IS NULL RETURNING ${COLUMNS}`,
-      [id, input.name, settings, this.sealer.seal(JSON.stringify(secrets)), input.key_template],
+      [id, input.name, settings, this.sealer.seal(JSON.stringify(secrets)), Object.keys(secrets), input.key_template],
     );
     return result.rows[0] ? this.toRecord(result.rows[0]) : undefined;
   }
@@ -111,14 +113,13 @@ export class DestinationsRepository {
   }
 
   private toRecord(row: DestinationRow): DestinationRecord {
-    const secretFields = Object.keys(JSON.parse(this.sealer.open(row.secrets)) as Record<string, string>);
     return {
       id: row.id,
       accountId: row.account_id,
       name: row.name,
       keyTemplate: row.key_template,
       publicSettings: row.settings,
-      secretFields,
+      secretFields: row.secret_fields,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
     };

@@ -13,7 +13,6 @@ import { SftpFileReader, SftpFileWriter } from './sftp-file-streams';
 
 /** What a write in progress is called: hidden, next to its target, and skipped by `list`. */
 const PARTIAL_FILE = /^\..+\.[0-9a-f]{12}\.partial$/;
-const PARTIAL_SUFFIX = /\.[0-9a-f]{12}\.partial$/;
 
 /** Logs in, opens SFTP and fixes the absolute folder everything is written under. */
 export async function openSftpDestination(config: SftpDestinationConfig, options: DestinationOptions): Promise<DestinationSession> {
@@ -32,12 +31,6 @@ class SftpDestination implements DestinationSession {
   private root = '/';
   private closed = false;
   private readonly ended: Promise<unknown>;
-  /**
-   * Per folder, the temporary files found there before this session first wrote into it, by the name of their
-   * target: what writes cut off earlier left (a worker killed mid-write). Each is removed once its target has been
-   * written whole again, so a re-run leaves the folder as clean as an uninterrupted run. Listed once per folder.
-   */
-  private readonly leftovers = new Map<string, Promise<Map<string, string[]>>>();
 
   constructor(
     private readonly client: Client,
@@ -76,8 +69,6 @@ class SftpDestination implements DestinationSession {
     try {
       if (signal?.aborted) throw writeAborted(signal);
       await this.ensureDirectory(directory);
-      // Before our own temporary file exists, so it is never taken for a leftover.
-      await this.leftoversIn(directory);
       failingPath = target;
       handle = await this.call<Buffer>((done) => this.sftp.open(partial, 'w', done));
     } catch (error) {
@@ -103,7 +94,6 @@ class SftpDestination implements DestinationSession {
       await this.call((done) => this.sftp.unlink(partial, done)).catch(() => undefined);
       throw signal?.aborted ? writeAborted(signal) : (sourceError ?? this.failure('write', error, target));
     }
-    await this.removeLeftovers(directory, posix.basename(target));
     return { location: target, size: writer.bytesWritten };
   }
 
@@ -165,36 +155,6 @@ class SftpDestination implements DestinationSession {
       if (entry.attrs.isDirectory()) yield* this.walk(key, partials);
       else if (entry.attrs.isFile() && PARTIAL_FILE.test(entry.filename) === partials) yield key;
     }
-  }
-
-  /** The temporary files in `directory` when this session first looked, by target name (none when it cannot list). */
-  private leftoversIn(directory: string): Promise<Map<string, string[]>> {
-    let found = this.leftovers.get(directory);
-    if (!found) {
-      found = this.call<FileEntryWithStats[]>((done) => this.sftp.readdir(directory, done)).then(
-        (entries) => {
-          const byTarget = new Map<string, string[]>();
-          for (const { filename } of entries) {
-            if (!PARTIAL_FILE.test(filename)) continue;
-            const target = filename.slice(1).replace(PARTIAL_SUFFIX, '');
-            byTarget.set(target, [...(byTarget.get(target) ?? []), filename]);
-          }
-          return byTarget;
-        },
-        () => new Map<string, string[]>(),
-      );
-      this.leftovers.set(directory, found);
-    }
-    return found;
-  }
-
-  /** Best effort: a leftover that cannot be removed must not fail the write that just succeeded. */
-  private async removeLeftovers(directory: string, targetName: string): Promise<void> {
-    const byTarget = await this.leftoversIn(directory);
-    const names = byTarget.get(targetName);
-    if (!names) return;
-    byTarget.delete(targetName);
-    for (const name of names) await this.call((done) => this.sftp.unlink(posix.join(directory, name), done)).catch(() => undefined);
   }
 
   /** mkdir -p: the deepest existing ancestor is found by stat, the rest created top down. */

@@ -211,22 +211,6 @@ describe('SFTP destination on OpenSSH', () => {
     }
   });
 
-  it('removes the hidden file a cut-off write of the same target left (a killed worker) once the target is written whole', async () => {
-    const folder = join(server.directory, 'leftover');
-    await mkdir(folder);
-    // As a write killed in flight leaves them: one for the target written below, one for another file.
-    await writeFile(join(folder, '.report.csv.0123456789ab.partial'), 'half of an earlier wri');
-    await writeFile(join(folder, '.other.csv.ba9876543210.partial'), 'someone else, maybe still writing');
-    const session = await openDestination(connection(), options);
-    try {
-      await session.write('leftover/report.csv', text('whole\n'), { contentType: 'text/csv' });
-      expect((await readdir(folder)).sort()).toEqual(['.other.csv.ba9876543210.partial', 'report.csv']);
-      expect(await readFile(join(folder, 'report.csv'), 'utf8')).toBe('whole\n');
-    } finally {
-      await session.close();
-    }
-  });
-
   it('fails a write whose folder is a file, not retryable', async () => {
     await writeFile(join(server.directory, 'plain-file'), 'x');
     const session = await openDestination(connection(), options);
