@@ -100,7 +100,7 @@ describe('fault: the worker’s PostgreSQL connection terminated mid-COPY', () =
     const ids = file.rows.map((row) => row[0]!);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(expectedIds);
-    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`, `reports/carrier/${id}/manifest.json`]);
 
     // One report.completed event, delivered, carrying the report as it ended.
     expect((await waitForCallbackState(cluster, key, id, ['delivered', 'failed'], 20_000)).state).toBe('delivered');

@@ -130,7 +130,7 @@ describe('fault: Redis restarted while reports are queued and running', () => {
       const file = await readReportFile(await cluster.download(done), 'gzip');
       expect(file.rows).toHaveLength(done.items_count!);
       expect(file.rows.map((row) => row[0]!)).toEqual(expected);
-      expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+      expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`, `reports/carrier/${id}/manifest.json`]);
     }
 
     // Every report's one event is delivered.

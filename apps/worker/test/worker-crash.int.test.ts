@@ -107,7 +107,7 @@ describe('a worker killed mid-report', () => {
     expect(ids).toEqual(expectedIds);
 
     // Exactly one object: the re-run replaced the file whole, nothing of the killed run remains.
-    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`, `reports/carrier/${id}/manifest.json`]);
     // And no multipart upload of the killed run is left holding its parts.
     expect(await unfinishedUploads('reports/')).toEqual([]);
   }, 120_000);

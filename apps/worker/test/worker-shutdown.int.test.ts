@@ -51,7 +51,7 @@ describe('a worker stopped with SIGTERM mid-report', () => {
     expect(done.items_count).toBe(expectedRows);
     const lines = gunzipSync(await cluster.download(done)).toString('utf8').trimEnd().split('\n');
     expect(lines).toHaveLength(expectedRows + 1);
-    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`]);
+    expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`, `reports/carrier/${id}/manifest.json`]);
   }
 
   beforeAll(async () => {

@@ -160,10 +160,10 @@ describe('account closure backfill', () => {
     // Back to the schema before 006, with a tree in it, then migrate again.
     await db.pool.query(`DROP TABLE account_closure; DROP FUNCTION account_closure_insert CASCADE; DROP FUNCTION accounts_refuse_move CASCADE;
       DROP INDEX accounts_parent_id_idx; CREATE INDEX accounts_parent_idx ON accounts (parent_id);
-      DELETE FROM schema_migrations WHERE version >= '006'`);
+      DELETE FROM schema_migrations WHERE version LIKE '006%'`);
     const values = [`('root', 'r', NULL)`, `('root.a', 'a', 'root')`, `('root.a-1', 'a1', 'root.a')`, `('root.b', 'b', 'root')`, `('solo', 's', NULL)`];
     await db.pool.query(`INSERT INTO accounts (id, name, parent_id, webhook_secret) SELECT id, name, parent_id, 'whsec_x' FROM (VALUES ${values.join(', ')}) v (id, name, parent_id)`);
-    const files = (await readdir(path.join(__dirname, '..', 'migrations'))).filter((f) => f >= '006');
+    const files = (await readdir(path.join(__dirname, '..', 'migrations'))).filter((f) => f.startsWith('006'));
     expect(await migrate(db.pool)).toEqual(files);
 
     const accounts = new AccountsRepository(db.pool);
