@@ -1,12 +1,9 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
-import type { AddressPolicy } from '@cdr-reports/webhooks';
+import { hostRefusal, resolveAll, type AddressPolicy, type ResolveAll } from '@cdr-reports/webhooks';
 import { DestinationError, type DestinationConnection } from './destination.port';
 
-export type ResolveAll = (hostname: string) => Promise<LookupAddress[]>;
-
-export const resolveAll: ResolveAll = (hostname) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
+export { resolveAll, type ResolveAll };
 
 /** The host name or IP literal a connection dials, without brackets; throws a RangeError for an unusable S3 endpoint. */
 export function destinationHost(connection: DestinationConnection): string {
@@ -37,19 +34,7 @@ export async function destinationAddressRefusal(connection: DestinationConnectio
     return (error as Error).message;
   }
   if (host === '') return 'the host is empty';
-  if (isIP(host)) return policy.refusal(host);
-  let addresses: LookupAddress[];
-  try {
-    addresses = await resolve(host);
-  } catch {
-    return `the host ${host} does not resolve`;
-  }
-  if (addresses.length === 0) return `the host ${host} does not resolve`;
-  for (const { address } of addresses) {
-    const refusal = policy.refusal(address);
-    if (refusal) return `the host ${host} resolves to ${refusal.replace(/^\S+ is/, 'an address that is')}`;
-  }
-  return undefined;
+  return hostRefusal(host, policy, resolve);
 }
 
 /**

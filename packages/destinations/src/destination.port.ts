@@ -1,38 +1,18 @@
 import type { Readable } from 'node:stream';
+import type { DestinationSettings, S3Settings, SftpSettings } from '@cdr-reports/domain';
 import type { AddressPolicy } from '@cdr-reports/webhooks';
 
 /** Where in talking to a destination something failed; what a customer is told to fix depends on it. */
 export type DestinationStep = 'connect' | 'authenticate' | 'write' | 'read' | 'delete';
 
-/** A customer's S3 bucket (AWS or any S3-compatible service). */
-export interface S3DestinationConfig {
-  /** URL of an S3-compatible service. Absent: AWS S3 itself, in `region`. */
-  endpoint?: string;
-  region: string;
-  bucket: string;
-  /** Folder inside the bucket. Leading and trailing slashes are ignored: `reports`, `/reports/` and `reports/` are the same. */
-  prefix: string;
-  /** Address the bucket in the path (`endpoint/bucket/key`) rather than as a host name (`bucket.endpoint/key`). */
-  force_path_style: boolean;
-  access_key_id: string;
-  secret_access_key: string;
-}
-
-/** A customer's SFTP server. One of `password` and `private_key` is required. */
-export interface SftpDestinationConfig {
-  host: string;
-  port: number;
-  username: string;
-  password?: string;
-  /** OpenSSH or PEM private key text (unencrypted). */
-  private_key?: string;
-  /** The server's host key fingerprint as `ssh-keygen -lf` prints it: `SHA256:<base64>` (the prefix is optional). */
-  host_key_sha256: string;
-  /** Folder files are written under; a relative one is relative to the login's home directory. */
-  directory: string;
-}
-
-export type DestinationConnection = { type: 's3'; s3: S3DestinationConfig } | { type: 'sftp'; sftp: SftpDestinationConfig };
+/**
+ * A customer's S3 bucket or SFTP server, secrets included: the domain's destination settings (validated there).
+ * An S3 prefix's leading and trailing slashes are ignored (`reports`, `/reports/` and `reports/` are the same);
+ * a relative SFTP directory is relative to the login's home directory.
+ */
+export type S3DestinationConfig = S3Settings;
+export type SftpDestinationConfig = SftpSettings;
+export type DestinationConnection = DestinationSettings;
 
 /**
  * A failure at one step of talking to a destination. `retryable` is false when trying again cannot help until

@@ -1,9 +1,9 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { isIP } from 'node:net';
-import { addAbortSignal, pipeline, Readable, Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { AbortMultipartUploadCommand, DeleteObjectCommand, GetObjectCommand, ListMultipartUploadsCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { streamUpload } from '@cdr-reports/object-store';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { writeAborted } from './abort';
 import { destinationHost, forbidden } from './address-check';
@@ -74,49 +74,17 @@ class S3Destination implements DestinationSession {
 
   async write(relativeKey: string, body: Readable, options: WriteOptions): Promise<{ location: string; size: number }> {
     const key = this.location(relativeKey);
-    const { signal } = options;
-    if (signal?.aborted) {
-      body.destroy();
-      throw writeAborted(signal);
-    }
-    let size = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    // The body's own failure is what the caller needs to see, not the upload error it turns into.
-    let sourceError: unknown;
-    body.on('error', (error) => {
-      sourceError ??= error;
-    });
-    // Errors reach the caller through the upload; the pipeline is here to destroy the body when the upload stops.
-    pipeline(body, counted, () => undefined);
-    // Aborting through the stream rather than Upload's abortController, which rejects at once while parts and
-    // the completion may still be in flight: an object could appear after the rejection.
-    if (signal) addAbortSignal(signal, counted);
-    const upload = new Upload({
+    const size = await streamUpload({
       client: this.client,
-      params: { Bucket: this.bucket, Key: key, Body: counted, ContentType: options.contentType },
+      bucket: this.bucket,
+      key,
+      body,
+      contentType: options.contentType,
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
-      // Parts are discarded below instead, so that a failing cleanup never hides the error that stopped the upload.
-      leavePartsOnError: true,
+      signal: options.signal,
+      errors: { aborted: writeAborted, failed: (error) => toS3DestinationError('write', error, { bucket: this.bucket, key }) },
     });
-    try {
-      await upload.done();
-    } catch (error) {
-      const failure = signal?.aborted ? writeAborted(signal) : (sourceError ?? toS3DestinationError('write', error, { bucket: this.bucket, key }));
-      counted.destroy();
-      await this.discardParts(key, upload.uploadId);
-      throw failure;
-    }
-    if (signal?.aborted) {
-      // The abort came after the last part was sent: honour it by removing what was stored.
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })).catch(() => undefined);
-      throw writeAborted(signal);
-    }
     return { location: key, size };
   }
 

@@ -1,4 +1,4 @@
-import type { Compression } from '@cdr-reports/domain';
+import type { Compression, ReportFileEntry } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
 import { CsvRecordCounter } from './csv-record-counter';
@@ -6,18 +6,8 @@ import { putHashed, type HashedObject } from './hashed-upload';
 import { createCompressor, type ReportFileNaming } from './report-file';
 import { drained } from './stream-drained';
 
-/** One stored file of a report. */
-export interface ExportedFile {
-  key: string;
-  /** The file name, also its Content-Disposition filename. */
-  name: string;
-  /** Data rows, the header row not counted. */
-  rows: number;
-  size_bytes: number;
-  /** Hex sha256 of the stored bytes. */
-  sha256: string;
-  content_type: string;
-}
+/** One stored file of an export, in order: the domain's report file entry. */
+export type ExportedFile = ReportFileEntry;
 
 /** Where the exporter writes a report's CSV: one file, or several split by limits. */
 export interface ReportOutput {

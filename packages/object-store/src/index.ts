@@ -5,3 +5,4 @@ export type { ObjectStore, ObjectInfo, ObjectSummary, PutStreamOptions, StoredOb
 export { S3ObjectStore, type S3ObjectStoreOptions } from './s3-object-store';
 export { attachmentDisposition } from './content-disposition';
 export { openReportStorage, type ReportStorage } from './report-storage';
+export { streamUpload, type StreamedUpload } from './streamed-upload';

@@ -1,4 +1,4 @@
-import { Readable, Transform, addAbortSignal, pipeline } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -13,9 +13,9 @@ import {
   paginateListObjectsV2,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { StorageUnavailableError } from '@cdr-reports/domain';
 import { attachmentDisposition } from './content-disposition';
+import { streamUpload } from './streamed-upload';
 import { GetObjectPresigner } from './get-object-presigner';
 import type { ObjectInfo, ObjectStore, ObjectSummary, PutStreamOptions, StoredObject } from './object-store.port';
 import { isS3NotFound, isS3Unsupported, missingBucketError, s3ErrorCode, s3HttpStatus, toStorageError } from './s3-errors';
@@ -74,64 +74,19 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async putStream(key: string, body: Readable, options: PutStreamOptions): Promise<StoredObject> {
-    const { signal } = options;
-    if (signal?.aborted) {
-      body.destroy();
-      throw uploadAborted(signal);
-    }
-    let size = 0;
-    const counted = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    // The body's own failure is what the caller needs to see, not the upload error it turns into.
-    let sourceError: unknown;
-    body.on('error', (error) => {
-      sourceError ??= error;
-    });
-    // Errors reach the caller through the upload; the pipeline is here to destroy the body when the upload stops.
-    pipeline(body, counted, () => undefined);
-    if (signal) addAbortSignal(signal, counted);
-
-    try {
-      await this.abortUnfinishedUploads(key);
-    } catch (error) {
-      // Nothing reads the body yet: destroy it through the pipeline.
-      counted.destroy();
-      throw signal?.aborted ? uploadAborted(signal) : toStorageError('ListMultipartUploads', error);
-    }
-    const upload = new Upload({
+    const size = await streamUpload({
       client: this.client,
-      params: {
-        Bucket: this.bucket,
-        Key: key,
-        Body: counted,
-        ContentType: options.contentType,
-        ...(options.contentDisposition !== undefined && { ContentDisposition: options.contentDisposition }),
-      },
+      bucket: this.bucket,
+      key,
+      body,
+      contentType: options.contentType,
+      contentDisposition: options.contentDisposition,
       partSize: this.partSize,
       queueSize: this.queueSize,
-      // Parts are discarded below instead, so that a failing cleanup (a server without AbortMultipartUpload)
-      // never hides the error that stopped the upload.
-      leavePartsOnError: true,
+      signal: options.signal,
+      before: () => this.abortUnfinishedUploads(key),
+      errors: { aborted: uploadAborted, failed: (error) => toStorageError('upload', error), beforeFailed: (error) => toStorageError('ListMultipartUploads', error) },
     });
-    try {
-      // Aborting through the stream, not through Upload's own abortController: that one rejects at once while
-      // parts and CompleteMultipartUpload keep running, so an object could still appear after the rejection.
-      await upload.done();
-    } catch (error) {
-      const failure = signal?.aborted ? uploadAborted(signal) : (sourceError ?? toStorageError('upload', error));
-      counted.destroy();
-      await this.discardParts(key, upload.uploadId);
-      throw failure;
-    }
-    if (signal?.aborted) {
-      // The abort came after the last part was sent: honour it by removing what was stored.
-      await this.delete(key);
-      throw uploadAborted(signal);
-    }
     return { key, size };
   }
 

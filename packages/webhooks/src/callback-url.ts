@@ -4,7 +4,7 @@ import type { AddressPolicy } from './address-policy';
 
 export type ResolveAll = (hostname: string) => Promise<LookupAddress[]>;
 
-const resolveAll: ResolveAll = (hostname) =>
+export const resolveAll: ResolveAll = (hostname) =>
   new Promise((resolve, reject) => dnsLookup(hostname, { all: true, verbatim: true }, (error, addresses) => (error ? reject(error) : resolve(addresses))));
 
 /**
@@ -21,7 +21,15 @@ export async function callbackUrlRefusal(url: string, policy: AddressPolicy, res
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return 'must use http or https';
   if (parsed.username || parsed.password) return 'must not carry credentials; authenticate callbacks by their signature';
-  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return hostRefusal(parsed.hostname.replace(/^\[|\]$/g, ''), policy, resolve);
+}
+
+/**
+ * Why `host` (a name or an IP literal without brackets) may not be dialled, or undefined: it must be, or resolve
+ * only to, addresses the policy allows. Used for callback URLs and destinations alike, when they are saved; the
+ * same policy is applied again to the address actually dialled.
+ */
+export async function hostRefusal(host: string, policy: AddressPolicy, resolve: ResolveAll = resolveAll): Promise<string | undefined> {
   if (isIP(host)) return policy.refusal(host);
   let addresses: LookupAddress[];
   try {
