@@ -80,7 +80,8 @@ function toRecord(row: ReportRow): ReportRecord {
     id: row.id,
     accountId: row.account_id,
     requestedBy: row.requested_by,
-    request: row.request,
+    // Reports stored before formats existed were CSV.
+    request: row.request.format ? row.request : { ...row.request, format: 'csv' },
     status: row.status,
     receiveTime: row.receive_time,
     startTime: row.start_time,

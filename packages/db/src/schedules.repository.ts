@@ -26,7 +26,8 @@ function toRecord(row: ScheduleRow): ScheduleRecord {
     cron: row.cron,
     timezone: row.timezone,
     period: row.period,
-    report: row.report,
+    // Schedules stored before formats existed made CSV reports.
+    report: row.report.format ? row.report : { ...row.report, format: 'csv' },
     ...(row.callback_url !== null && { callback_url: row.callback_url }),
     paused: row.paused,
     activeSince: row.active_since,

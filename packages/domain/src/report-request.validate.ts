@@ -5,7 +5,7 @@
 import { ACCOUNT_ID_PATTERN, CDR_COLUMN_NAMES, DIRECTIONS, PRODUCTS, statusesFor, type Direction, type Product } from './cdr-columns';
 import { parseRfc3339 } from './cdr-record.validate';
 import { ValidationError, type InvalidParam } from './errors';
-import { COMPRESSIONS, type Compression, type ReportRequest } from './report.types';
+import { COMPRESSIONS, FORMATS, type Compression, type Format, type ReportRequest } from './report.types';
 import { DEFAULT_USAGE_DIMENSIONS, DEFAULT_USAGE_METRICS, usageDimensionsFor, usageMetricsFor } from './usage';
 
 export interface ReportRequestContext {
@@ -47,6 +47,7 @@ const KNOWN_FIELDS = new Set([
   'include_message',
   'timezone',
   'compression',
+  'format',
   'callback_url',
   'destination_id',
   'max_file_rows',
@@ -285,7 +286,16 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
     }
   }
 
-  const compression: Compression = oneOf('compression', COMPRESSIONS) ?? 'gzip';
+  const format: Format = oneOf('format', FORMATS) ?? 'csv';
+  let compression: Compression = oneOf('compression', COMPRESSIONS) ?? 'gzip';
+  if (format === 'parquet') {
+    // A Parquet file is compressed inside, column chunk by column chunk: a zip or gzip around it would only hide that.
+    if (input.compression !== undefined && input.compression !== null) {
+      bad('compression', `applies to csv and jsonl; a parquet file compresses its columns itself (zstd): leave compression out with "format": "parquet"`);
+      bad('format', `parquet cannot be combined with compression "${String(input.compression)}"`);
+    }
+    compression = 'zstd';
+  }
 
   let callbackUrl: string | undefined;
   const callback = string('callback_url', { max: 2048 });
@@ -324,6 +334,7 @@ export function parseReportRequest(body: unknown, context: ReportRequestContext)
     fields,
     include_message: includeMessage,
     timezone,
+    format,
     compression,
     ...(usage && { dimensions, metrics }),
   };

@@ -6,8 +6,13 @@ export type ReportStatus = (typeof REPORT_STATUSES)[number];
 /** Statuses a report never leaves (but for SUCCESS -> EXPIRED, which time does). */
 export const TERMINAL_STATUSES: readonly ReportStatus[] = ['SUCCESS', 'FAILED', 'ABORTED', 'EXPIRED'];
 
+/** What a report file is: CSV (a spreadsheet opens it), JSON Lines or Parquet (warehouses and notebooks load them). */
+export const FORMATS = ['csv', 'jsonl', 'parquet'] as const;
+export type Format = (typeof FORMATS)[number];
+
+/** How csv and jsonl files are compressed; a Parquet file compresses its column chunks itself (zstd). */
 export const COMPRESSIONS = ['gzip', 'zip'] as const;
-export type Compression = (typeof COMPRESSIONS)[number];
+export type Compression = (typeof COMPRESSIONS)[number] | 'zstd';
 
 /**
  * A report request after validation, with every default filled in. It is stored as it is and echoed in the
@@ -48,6 +53,9 @@ export interface ReportRequest {
   include_message: boolean;
   /** IANA zone the file's timestamps are written in. */
   timezone: string;
+  /** csv (the default), jsonl or parquet. */
+  format: Format;
+  /** gzip or zip for csv and jsonl; zstd (inside the file) for parquet. */
   compression: Compression;
   callback_url?: string;
   /** Where the files are delivered besides our bucket (POST /v1/destinations). */

@@ -14,6 +14,7 @@ export function reportRequest(changes: Partial<ReportRequest> = {}): ReportReque
     fields: ['id', 'start_time'],
     include_message: false,
     timezone: 'UTC',
+    format: 'csv',
     compression: 'gzip',
     ...changes,
   };
