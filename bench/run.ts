@@ -7,6 +7,7 @@ import { TEST_DATABASE_SERVER } from '@cdr-reports/testing';
 import { benchAccountTree } from './account-tree.bench';
 import { benchCallbacks } from './callbacks.bench';
 import { benchExport } from './export.bench';
+import { benchFormats } from './formats.bench';
 import { benchImport } from './import.bench';
 import { benchIntake } from './intake.bench';
 import { benchRecords } from './records.bench';
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
     ['small-reports', benchSmallReports],
     ['records', benchRecords],
     ['export', benchExport],
+    ['formats', benchFormats],
     ['import', benchImport],
     ['account-tree', benchAccountTree],
   ];

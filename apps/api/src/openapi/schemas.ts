@@ -7,6 +7,7 @@
  */
 import {
   COMPRESSIONS,
+  FORMATS,
   DIRECTIONS,
   MAX_REPORT_ACCOUNT_IDS,
   PRODUCTS,
@@ -116,7 +117,8 @@ export const reportRequestSchema = {
     include_message: { type: 'boolean' },
     dimensions: { type: 'array', items: { type: 'string', enum: [...USAGE_DIMENSIONS] }, description: 'usage reports: what rows are grouped by' },
     metrics: { type: 'array', items: { type: 'string', enum: [...USAGE_METRICS] }, description: 'usage reports: what is computed per group' },
-    compression: { type: 'string', enum: [...COMPRESSIONS] },
+    format: { type: 'string', enum: [...FORMATS], description: 'csv (default, .csv.gz), jsonl (.jsonl.gz: one JSON object per record) or parquet (.parquet: typed columns, zstd inside)' },
+    compression: { type: 'string', enum: [...COMPRESSIONS], description: 'csv and jsonl: gzip (default) or zip; not with parquet' },
     callback_url: { type: 'string', description: 'http(s) URL called when the report finishes or fails' },
     destination_id: { type: 'string', format: 'uuid', description: 'deliver the files and manifest into this destination (POST /v1/destinations) too' },
     max_file_rows: { type: 'integer', minimum: 1, description: 'split into files of at most this many rows, each with its header' },
