@@ -8,6 +8,7 @@
 import {
   COMPRESSIONS,
   DIRECTIONS,
+  FORMATS,
   MAX_REPORT_ACCOUNT_IDS,
   PRODUCTS,
   REPORT_STATUSES,
@@ -116,6 +117,7 @@ export const reportRequestSchema = {
     include_message: { type: 'boolean' },
     dimensions: { type: 'array', items: { type: 'string', enum: [...USAGE_DIMENSIONS] }, description: 'usage reports: what rows are grouped by' },
     metrics: { type: 'array', items: { type: 'string', enum: [...USAGE_METRICS] }, description: 'usage reports: what is computed per group' },
+    format: { type: 'string', enum: [...FORMATS], description: 'csv (default), or jsonl: JSON Lines, one object per record' },
     compression: { type: 'string', enum: [...COMPRESSIONS] },
     callback_url: { type: 'string', description: 'http(s) URL called when the report finishes or fails' },
     destination_id: { type: 'string', format: 'uuid', description: 'deliver the files and manifest into this destination (POST /v1/destinations) too' },
