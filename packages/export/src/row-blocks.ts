@@ -1,7 +1,7 @@
 import { ExportIntegrityError } from '@cdr-reports/domain';
 import { recordCounter, type RecordCounter, type RecordFraming } from './record-framing';
 
-/** Whole CSV records, each with its newline: what a split file is made of. */
+/** Whole records (CSV or JSON Lines), each with its newline: what a split file is made of. */
 export interface RowBlock {
   data: Buffer;
   rows: number;
@@ -26,9 +26,10 @@ export interface RowBlockerOptions {
 /**
  * Cuts a CSV byte stream (the header row first) into blocks of whole records, at the record boundaries the
  * quote-aware CsvRecordCounter finds (a quoted field may hold newlines); a JSON Lines stream (framing `lines`, no
- * header) at every newline. The header row is kept apart, since every split file starts with it. Blocks follow a plan of files: a block never crosses the point where the
- * plan starts a new file, so a file sink that packs whole blocks can cut exactly there. The plan counts rows
- * (and, for zip, uncompressed bytes); gzip's byte limit is on compressed sizes, known only downstream.
+ * header) at every newline. The header row is kept apart, since every split file starts with it. Blocks follow a
+ * plan of files: a block never crosses the point where the plan starts a new file, so a file sink that packs whole
+ * blocks can cut exactly there. The plan counts rows (and, for zip, uncompressed bytes); gzip's byte limit is on
+ * compressed sizes, known only downstream.
  *
  * Memory: the block being filled (about `blockBytes`) and the start of the record under way.
  */
