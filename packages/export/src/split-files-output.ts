@@ -39,7 +39,7 @@ interface Upload {
 }
 
 /**
- * A report as several files, each complete alone (its own header row, whole rows, a valid gzip or zip) and
+ * A report as several files, each complete alone (its own header row in CSV, whole rows, a valid gzip or zip) and
  * within the limits. gzip: rows are cut into blocks, compressed as gzip members in parallel, and packed in
  * order into files by compressed size, so files fill up to the byte limit (gzip members concatenate; each
  * file starts with the header compressed alone). zip: archiver streams one entry per file, whose compressed
