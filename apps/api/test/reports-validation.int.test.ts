@@ -104,6 +104,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
         fields: CDR_COLUMN_NAMES.filter((name) => name !== 'message_body'),
         include_message: false,
         timezone: 'UTC',
+        format: 'csv',
         compression: 'gzip',
         receive_time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
         start_time: null,
@@ -141,6 +142,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
         min_duration: 30,
         fields: ['id', 'start_time', 'duration'],
         timezone: 'Europe/London',
+        format: 'jsonl',
         compression: 'zip',
         callback_url: 'https://93.184.215.14/reports',
       };
@@ -206,7 +208,9 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
       ['compression not gzip or zip', () => body({ compression: 'bzip2' }), 'compression'],
       ['callback_url not http(s)', () => body({ callback_url: 'ftp://hooks.example.com/reports' }), 'callback_url'],
       ['callback_url not a URL', () => body({ callback_url: 'hooks.example.com/reports' }), 'callback_url'],
-      ['an unknown body field', () => body({ format: 'csv' }), 'format'],
+      ['format unknown', () => body({ format: 'xml' }), 'format'],
+      ['format not a string', () => body({ format: ['jsonl'] }), 'format'],
+      ['an unknown body field', () => body({ colour: 'blue' }), 'colour'],
       ['another unknown body field', () => body({ account: 'acme' }), 'account'],
     ];
 

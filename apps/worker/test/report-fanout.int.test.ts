@@ -28,6 +28,38 @@ describe('fanned-out reports', () => {
     ({ redis, queue: segments } = cluster.reportQueue(QUEUES.reportSegments));
   }, 90_000);
 
+  it('builds a JSON Lines report across two workers: the single job\'s file, no header in any part', async () => {
+    const jsonl = { ...body, format: 'jsonl' };
+    await cluster.startWorker();
+    const single = (await cluster.createReport(key, jsonl)).request_id;
+    const reference = await cluster.waitForStatus(key, single, ['SUCCESS', 'FAILED'], 60_000);
+    expect(reference.request_status).toBe('SUCCESS');
+    await cluster.stopWorker();
+
+    const workers = [0, 1].map(() => cluster.spawn('worker', { REPORT_FANOUT_ROWS: '1000', REPORT_SEGMENT_ROWS: '7000', REPORT_SEGMENT_CONCURRENCY: '1' }));
+    try {
+      for (const worker of workers) await worker.ready();
+      const id = (await cluster.createReport(key, jsonl)).request_id;
+      const done = await cluster.waitForStatus(key, id, ['SUCCESS', 'FAILED'], 90_000);
+      expect({ status: done.request_status, error: done.error }).toEqual({ status: 'SUCCESS', error: undefined });
+      expect((await segments.getJobs(['completed'])).filter((job) => job.data.reportId === id).length).toBeGreaterThanOrEqual(4);
+      expect(done.items_count).toBe(reference.items_count);
+      expect(done.summary).toEqual(reference.summary);
+      expect(done.file!.name).toBe(`VOICE-CALL_${id}.jsonl.gz`);
+      const text = gunzipSync(await cluster.download(done)).toString('utf8');
+      expect(text).toBe(gunzipSync(await cluster.download(reference)).toString('utf8'));
+      // One object per line, the first included: no part carried a header.
+      const lines = text.split('\n');
+      expect(lines.pop()).toBe('');
+      expect(lines).toHaveLength(done.items_count!);
+      expect(lines.every((line) => line.startsWith('{"id":"'))).toBe(true);
+      expect(await cluster.objectKeys(`reports/carrier/${id}/`)).toEqual([`reports/carrier/${id}/${done.file!.name}`, `reports/carrier/${id}/manifest.json`]);
+    } finally {
+      // The next test starts with no worker running.
+      for (const worker of workers) await worker.stop();
+    }
+  }, 180_000);
+
   it('builds, across two workers, the same file and summary as a single job', async () => {
     // The single-job reference, from a worker that never fans out (the default threshold is millions of rows).
     await cluster.startWorker();

@@ -76,6 +76,14 @@ describe('reads over account sets of any size', () => {
     }
   });
 
+  it('writes the same JSON Lines, byte for byte, whichever plan reads it', async () => {
+    const jsonl = { ...request, format: 'jsonl' as const };
+    const files = [];
+    for (const size of TREE_SIZES) files.push(await csvOf(source, jsonl, accountsOf(size)));
+    expect(files[0]!.csv.split('\n').filter(Boolean)).toHaveLength(RECORDS);
+    for (const file of files.slice(1)) expect(file.csv).toBe(files[0]!.csv);
+  });
+
   it('reads only the accounts asked for: a part of the tree, or a list across it', async () => {
     const part = accountsOf(1_000).slice(0, 500);
     const { records } = await csvOf(source, request, part);

@@ -27,7 +27,7 @@ export interface Manifest {
   account_id: string;
   created_at: string;
   request: ReportRequest;
-  format: 'csv';
+  format: ReportRequest['format'];
   compression: ReportRequest['compression'];
   columns: ManifestColumn[];
   files: ManifestFile[];
@@ -70,7 +70,7 @@ export function buildManifest(
     account_id: report.accountId,
     created_at: createdAt.toISOString(),
     request: report.request,
-    format: 'csv',
+    format: report.request.format,
     compression: report.request.compression,
     columns: manifestColumns(report.request),
     files: files.map((file) => ({ key: keyOf(file), rows: file.rows, size_bytes: file.size_bytes, sha256: file.sha256 })),

@@ -2,6 +2,7 @@ import type { CdrSource, TimeRange } from '@cdr-reports/cdr-store';
 import { AbortedError, ExportIntegrityError, UnrecoverableJobError, type ReportFile, type ReportRequest, type ReportSummary } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
+import { recordLayout } from './record-framing';
 import { reportFileNaming } from './report-file';
 import { SingleFileOutput, type ExportedFile, type ReportOutput } from './report-output';
 import { SplitFilesOutput } from './split-files-output';
@@ -40,12 +41,12 @@ export interface ExportJob {
   onProgress(progress: ExportProgress): Promise<void>;
   /**
    * Export one part of a fanned-out report instead of the whole: its time range, whether it starts the file
-   * (and so carries the header), and the object it is stored as. gzip only: gzip parts concatenate into one file.
+   * (and so carries the header, in CSV), and the object it is stored as. gzip only: gzip parts concatenate into one file.
    */
   part?: { range: TimeRange; header: boolean; key: string };
   /**
    * Split the report into several files, each complete alone (its own header row, whole rows, a valid gzip or
-   * zip) and within both limits, named {name}_part00001.csv.gz (or .zip) in the folder of the single file.
+   * zip) and within both limits, named {name}_part00001.csv.gz (.jsonl.gz, .zip) in the folder of the single file.
    * Not with `part`. Default: one file, named and made as without this option.
    */
   limits?: FileSplitLimits;
@@ -63,8 +64,8 @@ export interface ExportResult {
 }
 
 /**
- * Streams a report's rows out of the CDR source as CSV (one segment per day, all from one consistent read that
- * also gives the summary of the same rows), compresses them and uploads the file in parts; with `limits`, as
+ * Streams a report's rows out of the CDR source as CSV or JSON Lines (one segment per day, all from one consistent
+ * read that also gives the summary of the same rows), compresses them and uploads the file in parts; with `limits`, as
  * several files, each complete alone (see SplitFilesOutput). Every file's sha256 is taken as it is stored.
  * Memory stays flat: bytes flow through with backpressure and nothing is held per row. Resolves only once every
  * file is stored; on a failure or an abort, no file of this export is left.
@@ -79,7 +80,9 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     checkLimits(job.limits);
   }
   const range: TimeRange = job.part?.range ?? { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
-  const header = job.part?.header ?? true;
+  // JSON Lines has no header row, in any file or part.
+  const layout = recordLayout(request.format);
+  const header = layout.header && (job.part?.header ?? true);
   const headerRows = header ? 1 : 0;
   const key = job.part?.key ?? naming.key;
   // A usage report groups over the whole range at once; records stream one day at a time.
@@ -93,8 +96,8 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
   const read = await deps.source.openReportRead({ request, accountIds: job.accountIds }, range);
   let readOpen = true;
   const output: ReportOutput = job.limits
-    ? new SplitFilesOutput({ store: deps.store, naming, compression: request.compression, level: deps.compressionLevel, limits: job.limits, signal: job.signal, logger: deps.logger })
-    : new SingleFileOutput({ store: deps.store, naming, key, compression: request.compression, level: deps.compressionLevel, header, signal: job.signal, logger: deps.logger });
+    ? new SplitFilesOutput({ store: deps.store, naming, compression: request.compression, level: deps.compressionLevel, limits: job.limits, ...layout, signal: job.signal, logger: deps.logger })
+    : new SingleFileOutput({ store: deps.store, naming, key, compression: request.compression, level: deps.compressionLevel, header, framing: layout.framing, signal: job.signal, logger: deps.logger });
 
   try {
     let rows = 0;
@@ -132,7 +135,7 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     // A usage report's rows are groups; its summary still covers the records they were computed from.
     if ((!usage && rows !== summary.records) || output.records - headerRows !== rows) {
       throw new ExportIntegrityError(
-        `rows written (${rows}), CSV records counted (${output.records - headerRows}) and summary (${summary.records}) disagree`,
+        `rows written (${rows}), records counted (${output.records - headerRows}) and summary (${summary.records}) disagree`,
       );
     }
     const files = await output.finish();

@@ -10,7 +10,7 @@ export interface ReportFileNaming {
   /** The object key: reports/{account_id}/{request_id}/{name}; the lifecycle rule expires reports/. */
   key: string;
   contentType: string;
-  /** For zip: the CSV file inside the archive. */
+  /** For zip: the CSV (or JSON Lines) file inside the archive. */
   entryName?: string;
 }
 
@@ -23,6 +23,7 @@ function dayIn(instant: string, timeZone: string): string {
 
 export function reportFileNaming(reportId: string, request: ReportRequest): ReportFileNaming {
   const base = request.type === 'usage' ? `usage_${request.product}_${reportId}` : `${request.product}_${reportId}`;
+  const extension = request.format === 'jsonl' ? 'jsonl' : 'csv';
   if (request.compression === 'zip') {
     const name = `${base}.zip`;
     return {
@@ -30,10 +31,10 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
       key: `reports/${request.account_id}/${reportId}/${name}`,
       contentType: 'application/zip',
       // The day the report starts on, in the report's own time zone (a Paris March report is dated 0301).
-      entryName: `${request.type === 'usage' ? 'usage' : 'report'}_${request.product}_${request.account_id}_${dayIn(request.date_start, request.timezone)}.csv`,
+      entryName: `${request.type === 'usage' ? 'usage' : 'report'}_${request.product}_${request.account_id}_${dayIn(request.date_start, request.timezone)}.${extension}`,
     };
   }
-  const name = `${base}.csv.gz`;
+  const name = `${base}.${extension}.gz`;
   // application/gzip and no Content-Encoding: clients must save the .gz, not silently inflate it.
   return { name, key: `reports/${request.account_id}/${reportId}/${name}`, contentType: 'application/gzip' };
 }
@@ -44,11 +45,11 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
  */
 export function splitFileNaming(naming: ReportFileNaming, index: number): ReportFileNaming {
   const part = `_part${String(index).padStart(5, '0')}`;
-  const extension = naming.name.endsWith('.csv.gz') ? '.csv.gz' : '.zip';
+  const extension = /\.[a-z]+(\.gz)?$/.exec(naming.name)![0];
   const name = `${naming.name.slice(0, -extension.length)}${part}${extension}`;
   const folder = naming.key.slice(0, naming.key.length - naming.name.length);
   const split: ReportFileNaming = { name, key: `${folder}${name}`, contentType: naming.contentType };
-  if (naming.entryName !== undefined) split.entryName = naming.entryName.replace(/(\.csv)?$/, `${part}$1`);
+  if (naming.entryName !== undefined) split.entryName = naming.entryName.replace(/(\.[a-z]+)?$/, `${part}$1`);
   return split;
 }
 

@@ -1,19 +1,19 @@
 import type { Compression, ReportFileEntry } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
-import { CsvRecordCounter } from './csv-record-counter';
 import { putHashed, type HashedObject } from './hashed-upload';
+import { recordCounter, type RecordCounter, type RecordFraming } from './record-framing';
 import { createCompressor, type ReportFileNaming } from './report-file';
 import { drained } from './stream-drained';
 
 /** One stored file of an export, in order: the domain's report file entry. */
 export type ExportedFile = ReportFileEntry;
 
-/** Where the exporter writes a report's CSV: one file, or several split by limits. */
+/** Where the exporter writes a report's CSV (or JSON Lines): one file, or several split by limits. */
 export interface ReportOutput {
   /** Takes the next CSV bytes; returns a promise when the caller must wait before writing more. */
   write(chunk: Buffer): Promise<void> | undefined;
-  /** CSV records written so far, the header row included. */
+  /** Records written so far, the header row included (if the format has one). */
   readonly records: number;
   /** Ends the CSV; resolves once every file is stored, listing them in order. */
   finish(): Promise<ExportedFile[]>;
@@ -31,15 +31,17 @@ export interface SingleFileOptions {
   key: string;
   compression: Compression;
   level: number;
-  /** Whether the CSV starts with the header row (not counted in the file's rows). */
+  /** Whether the file starts with a header row (not counted in the file's rows): CSV does, JSON Lines does not. */
   header: boolean;
+  /** How records are counted: quote-aware CSV, or one per line (JSON Lines). */
+  framing: RecordFraming;
   signal: AbortSignal;
   logger: Logger;
 }
 
 /** The report as one file (or one fan-out part), compressed and uploaded as it streams. */
 export class SingleFileOutput implements ReportOutput {
-  private readonly counter = new CsvRecordCounter();
+  private readonly counter: RecordCounter;
   private readonly compressor;
   private readonly upload: Promise<HashedObject>;
   private readonly uploadFailure: Promise<void>;
@@ -47,6 +49,7 @@ export class SingleFileOutput implements ReportOutput {
 
   constructor(private readonly options: SingleFileOptions) {
     const { naming } = options;
+    this.counter = recordCounter(options.framing);
     this.compressor = createCompressor(options.compression, options.level, naming.entryName);
     this.upload = putHashed(options.store, options.key, this.compressor.output, {
       contentType: naming.contentType,

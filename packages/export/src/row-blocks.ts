@@ -1,7 +1,7 @@
 import { ExportIntegrityError } from '@cdr-reports/domain';
-import { CsvRecordCounter } from './csv-record-counter';
+import { recordCounter, type RecordCounter, type RecordFraming } from './record-framing';
 
-/** Whole CSV records, each with its newline: what a split file is made of. */
+/** Whole records (CSV or JSON Lines), each with its newline: what a split file is made of. */
 export interface RowBlock {
   data: Buffer;
   rows: number;
@@ -17,21 +17,26 @@ export interface RowBlockerOptions {
    * crosses that limit either. Default: no limit (gzip files are cut on compressed bytes, by the file sink).
    */
   fileBytes?: number;
+  /** How records end: quote-aware CSV, or one per line (JSON Lines). Default csv. */
+  framing?: RecordFraming;
+  /** Whether the stream starts with a header row, which every file repeats. Default true. */
+  header?: boolean;
 }
 
 /**
  * Cuts a CSV byte stream (the header row first) into blocks of whole records, at the record boundaries the
- * quote-aware CsvRecordCounter finds (a quoted field may hold newlines). The header row is kept apart, since
- * every split file starts with it. Blocks follow a plan of files: a block never crosses the point where the
- * plan starts a new file, so a file sink that packs whole blocks can cut exactly there. The plan counts rows
- * (and, for zip, uncompressed bytes); gzip's byte limit is on compressed sizes, known only downstream.
+ * quote-aware CsvRecordCounter finds (a quoted field may hold newlines); a JSON Lines stream (framing `lines`, no
+ * header) at every newline. The header row is kept apart, since every split file starts with it. Blocks follow a
+ * plan of files: a block never crosses the point where the plan starts a new file, so a file sink that packs whole
+ * blocks can cut exactly there. The plan counts rows (and, for zip, uncompressed bytes); gzip's byte limit is on
+ * compressed sizes, known only downstream.
  *
  * Memory: the block being filled (about `blockBytes`) and the start of the record under way.
  */
 export class RowBlocker {
-  /** The header row with its newline, once it has been read. */
+  /** The header row with its newline, once it has been read; empty when the stream has none. */
   header: Buffer | undefined;
-  private readonly counter = new CsvRecordCounter();
+  private readonly counter: RecordCounter;
   /** Complete records of the block being filled. */
   private pieces: Buffer[] = [];
   /** The start of the record under way, from earlier chunks. */
@@ -42,9 +47,12 @@ export class RowBlocker {
   private fileBytes = 0;
   private fileRows = 0;
 
-  constructor(private readonly options: RowBlockerOptions) {}
+  constructor(private readonly options: RowBlockerOptions) {
+    this.counter = recordCounter(options.framing ?? 'csv');
+    if (options.header === false) this.header = Buffer.alloc(0);
+  }
 
-  /** CSV records read so far, the header row included (the integrity check compares it with the rows written). */
+  /** Records read so far, the header row included (the integrity check compares it with the rows written). */
   get records(): number {
     return this.counter.records;
   }

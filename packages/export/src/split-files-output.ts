@@ -7,6 +7,7 @@ import { GzipBlocks } from './gzip-blocks';
 import { putHashed, type HashedObject } from './hashed-upload';
 import { createCompressor, splitFileNaming, type ReportFileNaming } from './report-file';
 import { deleteStored, type ExportedFile, type ReportOutput } from './report-output';
+import type { RecordFraming } from './record-framing';
 import { RowBlocker, type RowBlock } from './row-blocks';
 import { SplitFileSink, type OpenFile } from './split-file-sink';
 import { splitBlockBytes, zipFileBudget, type FileSplitLimits } from './split-limits';
@@ -20,6 +21,10 @@ export interface SplitFilesOptions {
   level: number;
   /** Checked by checkLimits. */
   limits: FileSplitLimits;
+  /** How records end: quote-aware CSV, or one per line (JSON Lines). */
+  framing: RecordFraming;
+  /** Whether the stream starts with a header row, repeated at the start of every file (CSV); JSON Lines has none. */
+  header: boolean;
   signal: AbortSignal;
   logger: Logger;
   /** gzip members compressed at once. Default 3, as ParallelGzip. */
@@ -34,7 +39,7 @@ interface Upload {
 }
 
 /**
- * A report as several files, each complete alone (its own header row, whole rows, a valid gzip or zip) and
+ * A report as several files, each complete alone (its own header row in CSV, whole rows, a valid gzip or zip) and
  * within the limits. gzip: rows are cut into blocks, compressed as gzip members in parallel, and packed in
  * order into files by compressed size, so files fill up to the byte limit (gzip members concatenate; each
  * file starts with the header compressed alone). zip: archiver streams one entry per file, whose compressed
@@ -52,11 +57,11 @@ export class SplitFilesOutput implements ReportOutput {
   private headerMember: Buffer | undefined;
 
   constructor(private readonly options: SplitFilesOptions) {
-    const { limits, compression } = options;
+    const { limits, compression, framing, header } = options;
     const maxRows = limits.maxFileRows ?? Infinity;
     const blockBytes = splitBlockBytes(limits);
     if (compression === 'gzip') {
-      this.blocker = new RowBlocker({ blockBytes, fileRows: limits.maxFileRows });
+      this.blocker = new RowBlocker({ blockBytes, fileRows: limits.maxFileRows, framing, header });
       this.sink = new SplitFileSink({
         limits: { maxRows, maxCost: limits.maxFileBytes ?? Infinity },
         costUnit: 'compressed bytes',
@@ -68,7 +73,7 @@ export class SplitFilesOutput implements ReportOutput {
     } else {
       const budget = limits.maxFileBytes === undefined ? undefined : zipFileBudget(limits.maxFileBytes, splitFileNaming(options.naming, 1).entryName ?? '');
       // zip files are planned exactly here, on uncompressed bytes: the sink, measuring the same, cuts where the plan does.
-      this.blocker = new RowBlocker({ blockBytes, fileRows: limits.maxFileRows, fileBytes: budget });
+      this.blocker = new RowBlocker({ blockBytes, fileRows: limits.maxFileRows, fileBytes: budget, framing, header });
       this.sink = new SplitFileSink({
         limits: { maxRows, maxCost: budget ?? Infinity },
         costUnit: 'uncompressed bytes (with zip overhead)',
@@ -116,7 +121,8 @@ export class SplitFilesOutput implements ReportOutput {
   }
 
   private openGzip(index: number): OpenFile {
-    // The same few hundred bytes start every file: compressed once, synchronously (microseconds).
+    // The same few hundred bytes start every file: compressed once, synchronously (microseconds). Without a header
+    // (JSON Lines) it is an empty member of 20 bytes, which keeps a file of no rows (an empty report) a valid gzip file.
     this.headerMember ??= gzipSync(this.blocker.header ?? Buffer.alloc(0), { level: this.options.level });
     const input = new PassThrough();
     input.write(this.headerMember);

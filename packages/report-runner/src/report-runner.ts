@@ -55,8 +55,8 @@ export interface SweepResult {
   failed: number;
 }
 
-/** A split file's key: `..._part00001.csv.gz` (or `.zip`). */
-const SPLIT_FILE = /_part\d{5}\.(csv\.gz|zip)$/;
+/** A split file's key: `..._part00001.csv.gz` (or `.jsonl.gz`, `.zip`). */
+const SPLIT_FILE = /_part\d{5}\.(csv\.gz|jsonl\.gz|zip)$/;
 
 /** Expired files deleted per query of the sweeper. */
 const SWEEP_BATCH = 100;

@@ -6,6 +6,7 @@ export { startTestServices, type TestServices, type TestServicesOptions } from '
 export { startReportCluster, type ReportCluster, type ReportClusterOptions, type ReportResource } from './report-cluster';
 export { useReportCluster, type ReportClusterFixture, type ReportClusterFixtureOptions } from './report-cluster-fixture';
 export { readReportFile, parseCsv, gunzip, unzip, rowObjects, type ReportFileContent } from './csv-reader';
+export { readJsonLinesFile, parseJsonLines, jsonObjects, type JsonLinesContent, type JsonCell } from './jsonl-reader';
 export { cdrFactory, yesterdayAtUtc, minutesAfter, type CdrFactory, type CdrFactoryOptions } from './cdr-fixtures';
 export { micros, inFileOrder, decimalSum, normalDecimal, expectedSummary } from './report-expectations';
 export { reportRequest } from './report-request-fixtures';

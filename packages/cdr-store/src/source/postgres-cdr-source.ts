@@ -4,6 +4,7 @@ import { translatePgError, watchConnection, type Pool, type PoolClient } from '@
 import { listPartitions, type Partition } from '../partitions';
 import { addDecimals, type ReportSummary } from '@cdr-reports/domain';
 import { estimateSql, exportCopySql, recordsByIdSql, recordsPageSql, summarySql, usageCopySql, usageSelectSql, type QueryAccounts, type RecordPosition, type TimeRange } from './cdr-queries';
+import { jsonlCopySql } from './jsonl-queries';
 import type { CdrSelection, CdrSource, CsvSegment, RecordsPageRead, ReportRead, SourceRow } from './cdr-source';
 
 /**
@@ -46,6 +47,11 @@ export class PostgresCdrSource implements CdrSource {
       // Months without a partition hold no rows: their segments are not asked at all (a 13-month request over a
       // large account set would otherwise send and plan its set hundreds of times for nothing).
       const partitions = await listPartitions(client);
+      if (request.format === 'jsonl') {
+        // No header row in JSON Lines; a usage report's one segment is always asked (with no dimensions, no rows still make one group).
+        const asked = request.type === 'usage' ? undefined : partitions;
+        return new PostgresReportRead(client, connection, summary, asked, (segment) => jsonlCopySql(request, accountIds, segment, literal));
+      }
       return new PostgresReportRead(client, connection, summary, partitions, (segment, header) =>
         request.type === 'usage' ? usageCopySql(request, accountIds, segment, literal) : exportCopySql(request, accountIds, segment, literal, header),
       );
@@ -134,7 +140,8 @@ class PostgresReportRead implements ReportRead {
     private readonly client: PoolClient,
     private readonly connection: ReturnType<typeof watchConnection>,
     readonly summary: Promise<ReportSummary>,
-    private readonly partitions: readonly Partition[],
+    /** The partitions, to skip segments none overlaps; undefined to ask every segment. */
+    private readonly partitions: readonly Partition[] | undefined,
     private readonly copySql: (segment: TimeRange, header: boolean) => string,
   ) {}
 
@@ -151,7 +158,7 @@ class PostgresReportRead implements ReportRead {
 
   private async *copy(segment: TimeRange, header: boolean, onEnd: (rows: number) => void): AsyncGenerator<Buffer> {
     // The header is PostgreSQL's to write: a segment that carries it is always asked.
-    if (!header && !this.partitions.some((p) => p.from < segment.to && segment.from < p.to)) {
+    if (!header && this.partitions && !this.partitions.some((p) => p.from < segment.to && segment.from < p.to)) {
       onEnd(0);
       return;
     }
