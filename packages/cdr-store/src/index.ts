@@ -16,3 +16,4 @@ export type { CdrSource, CdrSelection, ReportRead, CsvSegment, RecordsPageRead, 
 export { PostgresCdrSource } from './source/postgres-cdr-source';
 // The SQL itself, for its unit tests and the benchmark's psql baseline.
 export { exportCopySql, summarySql, usageSelectSql, recordsPageSql, readPlan, MERGED_SCAN_MAX_ACCOUNTS, type ReadPlan } from './source/cdr-queries';
+export { typedExportCopySql, typedUsageCopySql } from './source/typed-csv-queries';

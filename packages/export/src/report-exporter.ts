@@ -2,6 +2,7 @@ import type { CdrSource, TimeRange } from '@cdr-reports/cdr-store';
 import { AbortedError, ExportIntegrityError, UnrecoverableJobError, type ReportFile, type ReportRequest, type ReportSummary } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
+import { ParquetOutput } from './parquet-output';
 import { reportFileNaming } from './report-file';
 import { SingleFileOutput, type ExportedFile, type ReportOutput } from './report-output';
 import { SplitFilesOutput } from './split-files-output';
@@ -79,7 +80,8 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     checkLimits(job.limits);
   }
   const range: TimeRange = job.part?.range ?? { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
-  const header = job.part?.header ?? true;
+  // A Parquet file carries its columns in its schema: its typed CSV has no header row.
+  const header = (job.part?.header ?? true) && request.format !== 'parquet';
   const headerRows = header ? 1 : 0;
   const key = job.part?.key ?? naming.key;
   // A usage report groups over the whole range at once; records stream one day at a time.
@@ -92,7 +94,9 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
 
   const read = await deps.source.openReportRead({ request, accountIds: job.accountIds }, range);
   let readOpen = true;
-  const output: ReportOutput = job.limits
+  const output: ReportOutput = request.format === 'parquet'
+    ? new ParquetOutput({ store: deps.store, naming, request, ...(job.limits && { limits: job.limits }), signal: job.signal, logger: deps.logger })
+    : job.limits
     ? new SplitFilesOutput({ store: deps.store, naming, compression: request.compression, level: deps.compressionLevel, limits: job.limits, signal: job.signal, logger: deps.logger })
     : new SingleFileOutput({ store: deps.store, naming, key, compression: request.compression, level: deps.compressionLevel, header, signal: job.signal, logger: deps.logger });
 

@@ -27,7 +27,7 @@ const FORMULA_START = `left(%s, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')`;
 // from/to that are plain numbers (+4420..., 447700...) are data, not formulas: written verbatim.
 const PLAIN_NUMBER = `%s ~ '^\\+?[0-9]+$'`;
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The expression that writes one column into the CSV. */
 function columnExpression(name: string): string {
@@ -125,7 +125,7 @@ function conditions(request: ReportRequest, accountCondition: string, range: Tim
  * UNION ALL of one index scan each, which PostgreSQL merges in (start_time, id) order without sorting; many
  * accounts one scan over the set (see readPlan), which the query's ORDER BY sorts.
  */
-function matchingRows(
+export function matchingRows(
   request: ReportRequest,
   accounts: QueryAccounts,
   range: TimeRange,
