@@ -29,8 +29,11 @@ export interface ParquetColumn {
 /** What the manifest says of a Parquet column: its physical type, its logical type and whether it may be null. */
 export interface ParquetTypeDescription {
   physical: 'BYTE_ARRAY' | 'INT32' | 'INT64' | 'FIXED_LEN_BYTE_ARRAY';
-  /** The Parquet LogicalType with its parameters: STRING, INT(32,true), TIMESTAMP(MICROS,true), DATE, DECIMAL(20,8). */
-  logical: string;
+  /**
+   * The Parquet LogicalType with its parameters: STRING, TIMESTAMP(MICROS,true), DATE, DECIMAL(20,8); null for a
+   * plain INT32 or INT64, which the format defines as a signed integer.
+   */
+  logical: string | null;
   repetition: 'REQUIRED' | 'OPTIONAL';
 }
 
@@ -92,9 +95,9 @@ export function describeParquetType(column: ParquetColumn): ParquetTypeDescripti
     case 'string':
       return { physical: 'BYTE_ARRAY', logical: 'STRING', repetition };
     case 'int32':
-      return { physical: 'INT32', logical: 'INT(32,true)', repetition };
+      return { physical: 'INT32', logical: null, repetition };
     case 'int64':
-      return { physical: 'INT64', logical: 'INT(64,true)', repetition };
+      return { physical: 'INT64', logical: null, repetition };
     case 'timestamp':
       return { physical: 'INT64', logical: 'TIMESTAMP(MICROS,true)', repetition };
     case 'date':

@@ -25,8 +25,8 @@ describe('parquetColumns', () => {
       { name: 'id', physical: 'BYTE_ARRAY', logical: 'STRING', repetition: 'REQUIRED' },
       { name: 'start_time', physical: 'INT64', logical: 'TIMESTAMP(MICROS,true)', repetition: 'REQUIRED' },
       { name: 'answer_time', physical: 'INT64', logical: 'TIMESTAMP(MICROS,true)', repetition: 'OPTIONAL' },
-      { name: 'duration', physical: 'INT32', logical: 'INT(32,true)', repetition: 'REQUIRED' },
-      { name: 'parts', physical: 'INT32', logical: 'INT(32,true)', repetition: 'OPTIONAL' },
+      { name: 'duration', physical: 'INT32', logical: null, repetition: 'REQUIRED' },
+      { name: 'parts', physical: 'INT32', logical: null, repetition: 'OPTIONAL' },
       { name: 'price', physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(20,8)', repetition: 'REQUIRED' },
       { name: 'client_ref', physical: 'BYTE_ARRAY', logical: 'STRING', repetition: 'OPTIONAL' },
     ]);
@@ -38,8 +38,8 @@ describe('parquetColumns', () => {
       { name: 'day', physical: 'INT32', logical: 'DATE', repetition: 'REQUIRED' },
       { name: 'month', physical: 'BYTE_ARRAY', logical: 'STRING', repetition: 'REQUIRED' },
       { name: 'country', physical: 'BYTE_ARRAY', logical: 'STRING', repetition: 'OPTIONAL' },
-      { name: 'count', physical: 'INT64', logical: 'INT(64,true)', repetition: 'REQUIRED' },
-      { name: 'duration', physical: 'INT64', logical: 'INT(64,true)', repetition: 'REQUIRED' },
+      { name: 'count', physical: 'INT64', logical: null, repetition: 'REQUIRED' },
+      { name: 'duration', physical: 'INT64', logical: null, repetition: 'REQUIRED' },
       { name: 'total_price', physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(38,8)', repetition: 'REQUIRED' },
       { name: 'answer_rate', physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(5,4)', repetition: 'OPTIONAL' },
     ]);

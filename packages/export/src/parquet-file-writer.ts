@@ -19,10 +19,13 @@ function schemaElement({ name, type, nullable }: ParquetColumn): SchemaElement {
   switch (type.kind) {
     case 'string':
       return { name, repetition_type, type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' } };
+    // Plain INT32 and INT64 (signed integers by the format's definition), without an INTEGER logical type:
+    // hyparquet-writer 0.17.0 writes its bitWidth as a Thrift i32 where the format has an i8, and DuckDB then
+    // refuses the whole footer.
     case 'int32':
-      return { name, repetition_type, type: 'INT32', converted_type: 'INT_32', logical_type: { type: 'INTEGER', bitWidth: 32, isSigned: true } };
+      return { name, repetition_type, type: 'INT32' };
     case 'int64':
-      return { name, repetition_type, type: 'INT64', converted_type: 'INT_64', logical_type: { type: 'INTEGER', bitWidth: 64, isSigned: true } };
+      return { name, repetition_type, type: 'INT64' };
     case 'timestamp':
       return {
         name,

@@ -30,11 +30,12 @@ export function rowGroupBound(valueBytes: number, columns: number): number {
 /**
  * The most bytes the footer of a file with `rowGroups` row groups can take: the schema and key-value metadata, and
  * per column chunk its metadata (path, encodings, offsets, sizes, statistics truncated to 16 bytes) and offset
- * index. Measured at about 170 bytes per chunk for these columns (test/parquet-output.test.ts); twice that is kept.
+ * index. Measured at about 85 bytes per chunk for the CDR columns, names included, and 600 bytes for the rest
+ * (test/parquet-bounds.test.ts); about twice that is kept.
  */
 export function footerBound(columns: readonly ParquetColumn[], rowGroups: number, metadataBytes: number): number {
   const names = columns.reduce((total, column) => total + Buffer.byteLength(column.name), 0);
-  const perRowGroup = 64 + columns.length * 384 + 2 * names;
+  const perRowGroup = 64 + columns.length * 160 + 2 * names;
   return 4096 + metadataBytes + 2 * names + rowGroups * perRowGroup;
 }
 
