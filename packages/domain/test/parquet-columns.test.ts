@@ -1,4 +1,4 @@
-import { decimalBytes, describeParquetType, parquetColumns, type ReportRequest } from '@cdr-reports/domain';
+import { decimalBytes, describeParquetType, manifestColumns, parquetColumns, type ReportRequest } from '@cdr-reports/domain';
 
 const request = (changes: Partial<ReportRequest>): ReportRequest => ({
   product: 'VOICE-CALL',
@@ -42,6 +42,22 @@ describe('parquetColumns', () => {
       { name: 'duration', physical: 'INT64', logical: null, repetition: 'REQUIRED' },
       { name: 'total_price', physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(38,8)', repetition: 'REQUIRED' },
       { name: 'answer_rate', physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(5,4)', repetition: 'OPTIONAL' },
+    ]);
+  });
+});
+
+describe('manifestColumns', () => {
+  it('adds the Parquet type of each column to a Parquet report, and nothing to a CSV one', () => {
+    const fields = ['id', 'price', 'duration'];
+    expect(manifestColumns(request({ fields }))).toEqual([
+      { name: 'id', type: 'string', parquet: { physical: 'BYTE_ARRAY', logical: 'STRING', repetition: 'REQUIRED' } },
+      { name: 'price', type: 'decimal', parquet: { physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(20,8)', repetition: 'REQUIRED' } },
+      { name: 'duration', type: 'integer', parquet: { physical: 'INT32', logical: null, repetition: 'REQUIRED' } },
+    ]);
+    expect(manifestColumns(request({ fields, format: 'csv', compression: 'gzip' }))).toEqual([
+      { name: 'id', type: 'string' },
+      { name: 'price', type: 'decimal' },
+      { name: 'duration', type: 'integer' },
     ]);
   });
 });

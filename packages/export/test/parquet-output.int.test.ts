@@ -137,7 +137,7 @@ describe('ParquetOutput', () => {
       client_ref: '=HYPERLINK("http://evil")',
       message_body: 'He said "hi",\nthen left 😀\r\nbye',
     };
-    const second = { ...base, id: '00000000-0000-4000-8000-000000000002', from: '=1+1', to: '@SUM(A1)', client_ref: '', message_body: '+cmd|/C calc', price: '0', total_price: '12.5' };
+    const second: Record<string, TypedField> = { ...base, id: '00000000-0000-4000-8000-000000000002', from: '=1+1', to: '@SUM(A1)', client_ref: '', message_body: '+cmd|/C calc', price: '0', total_price: '12.5' };
     const records = [base, second].map((record) => CDR_COLUMN_NAMES.map((name) => record[name]!));
     const { naming, output: out } = output(request);
     const files = await feed(out, typedCsv(records), 7);
