@@ -8,6 +8,7 @@
 import {
   COMPRESSIONS,
   DIRECTIONS,
+  FORMATS,
   MAX_REPORT_ACCOUNT_IDS,
   PRODUCTS,
   REPORT_STATUSES,
@@ -117,6 +118,7 @@ export const reportRequestSchema = {
     dimensions: { type: 'array', items: { type: 'string', enum: [...USAGE_DIMENSIONS] }, description: 'usage reports: what rows are grouped by' },
     metrics: { type: 'array', items: { type: 'string', enum: [...USAGE_METRICS] }, description: 'usage reports: what is computed per group' },
     compression: { type: 'string', enum: [...COMPRESSIONS] },
+    format: { type: 'string', enum: [...FORMATS], description: 'csv (default), jsonl or parquet (compressed inside with zstd: give no compression)' },
     callback_url: { type: 'string', description: 'http(s) URL called when the report finishes or fails' },
     destination_id: { type: 'string', format: 'uuid', description: 'deliver the files and manifest into this destination (POST /v1/destinations) too' },
     max_file_rows: { type: 'integer', minimum: 1, description: 'split into files of at most this many rows, each with its header' },
