@@ -104,6 +104,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
         fields: CDR_COLUMN_NAMES.filter((name) => name !== 'message_body'),
         include_message: false,
         timezone: 'UTC',
+        format: 'csv',
         compression: 'gzip',
         receive_time: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/),
         start_time: null,
@@ -206,7 +207,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
       ['compression not gzip or zip', () => body({ compression: 'bzip2' }), 'compression'],
       ['callback_url not http(s)', () => body({ callback_url: 'ftp://hooks.example.com/reports' }), 'callback_url'],
       ['callback_url not a URL', () => body({ callback_url: 'hooks.example.com/reports' }), 'callback_url'],
-      ['an unknown body field', () => body({ format: 'csv' }), 'format'],
+      ['format not csv, jsonl or parquet', () => body({ format: 'xlsx' }), 'format'],
       ['another unknown body field', () => body({ account: 'acme' }), 'account'],
     ];
 

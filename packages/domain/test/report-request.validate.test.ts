@@ -46,6 +46,7 @@ describe('parseReportRequest: a valid request', () => {
       fields: DEFAULT_FIELDS,
       include_message: false,
       timezone: 'UTC',
+      format: 'csv',
       compression: 'gzip',
     });
     expect(request.fields).not.toContain('message_body');
@@ -74,6 +75,7 @@ describe('parseReportRequest: a valid request', () => {
       fields: ['start_time', 'id', 'message_body'],
       include_message: true,
       timezone: 'Europe/Paris',
+      format: 'csv',
       compression: 'zip',
       callback_url: 'https://hooks.example.com/cdr?x=1',
     };
@@ -177,7 +179,8 @@ describe('parseReportRequest: every rule names its field', () => {
     ['callback_url not a URL', { callback_url: 'not a url' }, 'callback_url'],
     ['callback_url relative', { callback_url: '/hooks/cdr' }, 'callback_url'],
     ['callback_url not a string', { callback_url: { href: 'https://hooks.example.com' } }, 'callback_url'],
-    ['an unknown field', { format: 'csv' }, 'format'],
+    ['format unknown', { format: 'xlsx' }, 'format'],
+    ['an unknown field', { colour: 'red' }, 'colour'],
     ['a field in the wrong case', { Product: 'SMS' }, 'Product'],
   ];
 
