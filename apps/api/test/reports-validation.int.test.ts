@@ -211,6 +211,7 @@ describe('POST /v1/reports: validation, authorization and idempotency', () => {
       ['format unknown', () => body({ format: 'xml' }), 'format'],
       ['format not a string', () => body({ format: ['jsonl'] }), 'format'],
       ['an unknown body field', () => body({ colour: 'blue' }), 'colour'],
+      ['format not csv, jsonl or parquet', () => body({ format: 'xlsx' }), 'format'],
       ['another unknown body field', () => body({ account: 'acme' }), 'account'],
     ];
 

@@ -17,3 +17,4 @@ export { PostgresCdrSource } from './source/postgres-cdr-source';
 // The SQL itself, for its unit tests and the benchmark's psql baseline.
 export { exportCopySql, summarySql, usageSelectSql, recordsPageSql, readPlan, MERGED_SCAN_MAX_ACCOUNTS, type ReadPlan } from './source/cdr-queries';
 export { jsonlCopySql } from './source/jsonl-queries';
+export { typedExportCopySql, typedUsageCopySql } from './source/typed-csv-queries';

@@ -10,3 +10,4 @@ export * from './schedule-period';
 export * from './schedule.validate';
 export * from './destination.validate';
 export * from './manifest';
+export * from './parquet-columns';

@@ -6,11 +6,14 @@
 import { CDR_COLUMNS } from './cdr-columns';
 import type { ReportFileEntry, ReportRequest, ReportSummary } from './report.types';
 import { INTEGER_USAGE_METRICS } from './usage';
+import { describeParquetType, parquetColumns, type ParquetTypeDescription } from './parquet-columns';
 
 export interface ManifestColumn {
   name: string;
   /** The column's type as the file carries it: string, integer, decimal (exact, as text), timestamp (RFC 3339), date. */
   type: 'string' | 'integer' | 'decimal' | 'timestamp' | 'date';
+  /** Parquet reports only: the column's physical and logical Parquet type and whether it may be null. */
+  parquet?: ParquetTypeDescription;
 }
 
 export interface ManifestFile {
@@ -39,7 +42,9 @@ export const MANIFEST_NAME = 'manifest.json';
 
 /** The columns of a report's files, typed. */
 export function manifestColumns(request: ReportRequest): ManifestColumn[] {
-  return request.fields.map((name) => ({ name, type: request.type === 'usage' ? usageColumnType(name) : recordColumnType(name) }));
+  const columns: ManifestColumn[] = request.fields.map((name) => ({ name, type: request.type === 'usage' ? usageColumnType(name) : recordColumnType(name) }));
+  if (request.format === 'parquet') parquetColumns(request).forEach((column, index) => (columns[index]!.parquet = describeParquetType(column)));
+  return columns;
 }
 
 function recordColumnType(name: string): ManifestColumn['type'] {

@@ -182,6 +182,7 @@ describe('parseReportRequest: every rule names its field', () => {
     ['format unknown', { format: 'xml' }, 'format'],
     ['format in upper case', { format: 'JSONL' }, 'format'],
     ['an unknown field', { colour: 'blue' }, 'colour'],
+    ['format not csv, jsonl or parquet', { format: 'xlsx' }, 'format'],
     ['a field in the wrong case', { Product: 'SMS' }, 'Product'],
   ];
 

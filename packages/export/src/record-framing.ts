@@ -23,5 +23,8 @@ export function recordCounter(framing: RecordFraming): RecordCounter {
 
 /** How a report file of `format` is laid out: its framing, and whether it (and each split file) starts with a header row. */
 export function recordLayout(format: Format): { framing: RecordFraming; header: boolean } {
-  return format === 'jsonl' ? { framing: 'lines', header: false } : { framing: 'csv', header: true };
+  if (format === 'jsonl') return { framing: 'lines', header: false };
+  // The typed CSV a Parquet file is written from has no header: the file's schema names the columns.
+  if (format === 'parquet') return { framing: 'csv', header: false };
+  return { framing: 'csv', header: true };
 }

@@ -3,6 +3,7 @@ import { AbortedError, ExportIntegrityError, UnrecoverableJobError, type ReportF
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import { recordLayout } from './record-framing';
+import { ParquetOutput } from './parquet-output';
 import { reportFileNaming } from './report-file';
 import { SingleFileOutput, type ExportedFile, type ReportOutput } from './report-output';
 import { SplitFilesOutput } from './split-files-output';
@@ -80,7 +81,8 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
     checkLimits(job.limits);
   }
   const range: TimeRange = job.part?.range ?? { from: new Date(request.date_start), to: new Date(request.date_end), fromText: request.date_start, toText: request.date_end };
-  // JSON Lines has no header row, in any file or part.
+  // JSON Lines has no header row, in any file or part; a Parquet file carries its columns in its schema (its typed
+  // CSV has none either).
   const layout = recordLayout(request.format);
   const header = layout.header && (job.part?.header ?? true);
   const headerRows = header ? 1 : 0;
@@ -95,9 +97,11 @@ export async function exportReport(deps: ExportDependencies, job: ExportJob): Pr
 
   const read = await deps.source.openReportRead({ request, accountIds: job.accountIds }, range);
   let readOpen = true;
-  const output: ReportOutput = job.limits
-    ? new SplitFilesOutput({ store: deps.store, naming, compression: request.compression, level: deps.compressionLevel, limits: job.limits, ...layout, signal: job.signal, logger: deps.logger })
-    : new SingleFileOutput({ store: deps.store, naming, key, compression: request.compression, level: deps.compressionLevel, header, framing: layout.framing, signal: job.signal, logger: deps.logger });
+  const output: ReportOutput = request.format === 'parquet'
+    ? new ParquetOutput({ store: deps.store, naming, request, ...(job.limits && { limits: job.limits }), signal: job.signal, logger: deps.logger })
+    : job.limits
+      ? new SplitFilesOutput({ store: deps.store, naming, compression: request.compression, level: deps.compressionLevel, limits: job.limits, ...layout, signal: job.signal, logger: deps.logger })
+      : new SingleFileOutput({ store: deps.store, naming, key, compression: request.compression, level: deps.compressionLevel, header, framing: layout.framing, signal: job.signal, logger: deps.logger });
 
   try {
     let rows = 0;

@@ -2,6 +2,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import archiver from 'archiver';
 import type { Compression, ReportRequest } from '@cdr-reports/domain';
 import { ParallelGzip } from './parallel-gzip';
+import { isParquetNaming, parquetFileNaming, parquetSplitFileNaming } from './parquet-file-naming';
 
 /** Name, key and type of a report's file in the bucket. */
 export interface ReportFileNaming {
@@ -22,6 +23,7 @@ function dayIn(instant: string, timeZone: string): string {
 }
 
 export function reportFileNaming(reportId: string, request: ReportRequest): ReportFileNaming {
+  if (request.format === 'parquet') return parquetFileNaming(reportId, request);
   const base = request.type === 'usage' ? `usage_${request.product}_${reportId}` : `${request.product}_${reportId}`;
   const extension = request.format === 'jsonl' ? 'jsonl' : 'csv';
   if (request.compression === 'zip') {
@@ -44,6 +46,7 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
  * (and, for zip, of its CSV entry), in the same folder as the single file would be.
  */
 export function splitFileNaming(naming: ReportFileNaming, index: number): ReportFileNaming {
+  if (isParquetNaming(naming)) return parquetSplitFileNaming(naming, index);
   const part = `_part${String(index).padStart(5, '0')}`;
   const extension = /\.[a-z]+(\.gz)?$/.exec(naming.name)![0];
   const name = `${naming.name.slice(0, -extension.length)}${part}${extension}`;

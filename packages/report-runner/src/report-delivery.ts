@@ -23,8 +23,8 @@ export interface ReportDeliveryDependencies {
 
 export type DeliveryOutcome = { outcome: 'delivered'; files: number } | { outcome: 'failed' } | { outcome: 'skipped' };
 
-/** A file name our reports use: `[usage_]PRODUCT_<uuid>[_partNNNNN].(csv.gz|jsonl.gz|zip)`. Only such files are ever deleted as stale. */
-const REPORT_FILE_NAME = /^(usage_)?[A-Z-]+_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_part\d{5})?\.(csv\.gz|jsonl\.gz|zip)$/;
+/** A file name our reports use: `[usage_]PRODUCT_<uuid>[_partNNNNN].(csv.gz|jsonl.gz|zip|parquet)`. Only such files are ever deleted as stale. */
+const REPORT_FILE_NAME = /^(usage_)?[A-Z-]+_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_part\d{5})?\.(csv\.gz|jsonl\.gz|zip|parquet)$/;
 
 /**
  * Copies a SUCCESS report's files, then its manifest, from our bucket into the customer's storage (the report's

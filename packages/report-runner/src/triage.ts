@@ -26,7 +26,9 @@ export const MAX_SEGMENTS = 64;
  */
 export function triage(request: ReportRequest, estimatedRows: number, thresholds: TriageThresholds): TriageDecision {
   const split = request.max_file_rows !== undefined || request.max_file_bytes !== undefined;
-  if (estimatedRows > thresholds.fanOutRows && request.compression === 'gzip' && request.type !== 'usage' && !split) {
+  // A Parquet file is one footer over all its row groups: parts cannot be joined (its compression is zstd anyway).
+  const parquet = request.format === 'parquet';
+  if (estimatedRows > thresholds.fanOutRows && request.compression === 'gzip' && !parquet && request.type !== 'usage' && !split) {
     const segments = Math.min(MAX_SEGMENTS, Math.max(2, Math.ceil(estimatedRows / thresholds.segmentRows)));
     return { path: 'fan-out', estimatedRows, segments };
   }

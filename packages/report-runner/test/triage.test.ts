@@ -24,4 +24,9 @@ describe('triage', () => {
     expect(triage(request({ compression: 'zip' }), 5_000_000, thresholds)).toEqual({ path: 'large-lane', estimatedRows: 5_000_000 });
     expect(triage(request({ type: 'usage' }), 5_000_000, thresholds)).toEqual({ path: 'large-lane', estimatedRows: 5_000_000 });
   });
+
+  it('never fans out a Parquet report, whatever its compression says', () => {
+    expect(triage(request({ format: 'parquet', compression: 'zstd' }), 5_000_000, thresholds)).toEqual({ path: 'large-lane', estimatedRows: 5_000_000 });
+    expect(triage(request({ format: 'parquet' }), 5_000_000, thresholds)).toEqual({ path: 'large-lane', estimatedRows: 5_000_000 });
+  });
 });

@@ -34,3 +34,4 @@ export { freePort, tryConnect } from './free-port';
 export { openReportRunner } from './report-runner-fixture';
 export { captureOutput } from './capture-output';
 export { startSftpServer, type TestSftpServer } from './sftp-server';
+export { ParquetReader, type ParquetContent, type ParquetSchemaColumn } from './parquet-reader';

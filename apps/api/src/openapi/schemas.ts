@@ -320,7 +320,26 @@ export const manifestSchema = {
     request: { type: 'object' },
     format: { type: 'string' },
     compression: { type: 'string' },
-    columns: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, type: { type: 'string', enum: ['string', 'integer', 'decimal', 'timestamp', 'date'] } } } },
+    columns: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' },
+          type: { type: 'string', enum: ['string', 'integer', 'decimal', 'timestamp', 'date'] },
+          parquet: {
+            type: 'object',
+            description: 'Parquet reports only: the Parquet types of the column (logical null for a plain INT32/INT64)',
+            properties: {
+              physical: { type: 'string', enum: ['BYTE_ARRAY', 'INT32', 'INT64', 'FIXED_LEN_BYTE_ARRAY'] },
+              logical: { type: ['string', 'null'], examples: ['STRING', 'TIMESTAMP(MICROS,true)', 'DATE', 'DECIMAL(20,8)'] },
+              repetition: { type: 'string', enum: ['REQUIRED', 'OPTIONAL'] },
+            },
+            required: ['physical', 'logical', 'repetition'],
+          },
+        },
+      },
+    },
     files: {
       type: 'array',
       items: { type: 'object', properties: { key: { type: 'string' }, rows: { type: 'integer' }, size_bytes: { type: 'integer' }, sha256: { type: 'string' } }, required: ['key', 'rows', 'size_bytes', 'sha256'] },

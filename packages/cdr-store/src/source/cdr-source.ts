@@ -55,6 +55,7 @@ export interface ReportRead {
    * The CSV of one segment of the range (a usage report: its groups over the whole range), rows in
    * (start_time, id) order, with the header row when `header`. `rows` counts them once the iteration ends.
    * A `format: "jsonl"` request's segments are JSON Lines instead (one object per row, never a header).
+   * A Parquet report reads the typed CSV instead (typed-csv-queries.ts: raw values, UTC timestamps, no header).
    */
   segmentCsv(segment: TimeRange, header: boolean): CsvSegment;
   /** The summary of the whole range, read meanwhile in the same snapshot. */

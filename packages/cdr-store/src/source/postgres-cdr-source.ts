@@ -6,6 +6,7 @@ import { addDecimals, type ReportSummary } from '@cdr-reports/domain';
 import { estimateSql, exportCopySql, recordsByIdSql, recordsPageSql, summarySql, usageCopySql, usageSelectSql, type QueryAccounts, type RecordPosition, type TimeRange } from './cdr-queries';
 import { jsonlCopySql } from './jsonl-queries';
 import type { CdrSelection, CdrSource, CsvSegment, RecordsPageRead, ReportRead, SourceRow } from './cdr-source';
+import { typedCopySql } from './typed-csv-queries';
 
 /**
  * The CDR source on PostgreSQL: the SQL of cdr-queries.ts run on a pool, PostgreSQL rendering the CSV itself
@@ -53,6 +54,8 @@ export class PostgresCdrSource implements CdrSource {
         return new PostgresReportRead(client, connection, summary, asked, (segment) => jsonlCopySql(request, accountIds, segment, literal));
       }
       return new PostgresReportRead(client, connection, summary, partitions, (segment, header) =>
+        // Parquet types its values itself: it reads the typed CSV (typed-csv-queries.ts).
+        request.format === 'parquet' ? typedCopySql(request, accountIds, segment, literal) :
         request.type === 'usage' ? usageCopySql(request, accountIds, segment, literal) : exportCopySql(request, accountIds, segment, literal, header),
       );
     } catch (error) {
