@@ -20,6 +20,15 @@ describe('parseSchedule', () => {
     expect(schedule.report).not.toHaveProperty('date_start');
   });
 
+  it('takes a format in its report: jsonl, parquet (zstd inside), and refuses parquet with a compression', () => {
+    expect(parseSchedule({ name: 'n', report: { product: 'SMS', format: 'jsonl' } }, context).report).toMatchObject({ format: 'jsonl', compression: 'gzip' });
+    expect(parseSchedule({ name: 'n', report: { product: 'SMS', format: 'parquet' } }, context).report).toMatchObject({ format: 'parquet', compression: 'zstd' });
+    expect(problems(() => parseSchedule({ name: 'n', report: { product: 'SMS', format: 'parquet', compression: 'zip' } }, context)).map((p) => p.name).sort()).toEqual([
+      'report.compression',
+      'report.format',
+    ]);
+  });
+
   it('names every bad field, nested report fields as report.<name>', () => {
     const found = problems(() =>
       parseSchedule(
