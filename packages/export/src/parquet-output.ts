@@ -1,8 +1,8 @@
 import { PassThrough } from 'node:stream';
 import { PARQUET_TIMEZONE_KEY, UnrecoverableJobError, parquetColumns, type ParquetColumn, type ReportRequest } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
-import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
-import { putHashed, type HashedObject } from './hashed-upload';
+import type { ObjectStore } from '@cdr-reports/object-store';
+import { startFileUpload, type HashedObject } from './hashed-upload';
 import { isParquetNaming, parquetSplitFileNaming } from './parquet-file-naming';
 import { ParquetFileWriter } from './parquet-file-writer';
 import { RowGroupBuffer, footerBound, rowGroupBound } from './parquet-row-group';
@@ -185,19 +185,9 @@ export class ParquetOutput implements ReportOutput {
     const naming = this.options.limits ? parquetSplitFileNaming(this.options.naming, index) : this.options.naming;
     const input = new PassThrough({ highWaterMark: MIB });
     this.keys.push(naming.key);
-    const upload = putHashed(this.options.store, naming.key, input, {
-      contentType: naming.contentType,
-      contentDisposition: attachmentDisposition(naming.name),
-      signal: this.options.signal,
+    const { upload, settled } = startFileUpload(this.options.store, naming, input, input, this.options.signal, (error) => {
+      this.uploadError ??= error;
     });
-    // An upload failing while rows are still written (S3 down): stop the writer with its error, the report's failure.
-    const settled = upload.then(
-      () => undefined,
-      (error: unknown) => {
-        this.uploadError ??= error;
-        input.destroy(error as Error);
-      },
-    );
     const writer = new ParquetFileWriter(input, { columns: this.columns, metadata: this.metadata, ...(this.options.zstdLevel !== undefined && { zstdLevel: this.options.zstdLevel }) });
     this.current = { index, key: naming.key, name: naming.name, writer, input, upload, settled, rows: 0, rowGroups: 0 };
     return this.current;

@@ -2,9 +2,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import type { Compression } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
-import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-store';
+import type { ObjectStore } from '@cdr-reports/object-store';
 import { GzipBlocks } from './gzip-blocks';
-import { putHashed, type HashedObject } from './hashed-upload';
+import { startFileUpload, type HashedObject } from './hashed-upload';
 import { createCompressor, splitFileNaming, type ReportFileNaming } from './report-file';
 import { deleteStored, type ExportedFile, type ReportOutput } from './report-output';
 import type { RecordFraming } from './record-framing';
@@ -139,19 +139,9 @@ export class SplitFilesOutput implements ReportOutput {
   private open(index: number, input: Upload['input'], body: Readable, headerCost: number): OpenFile {
     const naming = splitFileNaming(this.options.naming, index);
     this.keys.push(naming.key);
-    const upload = putHashed(this.options.store, naming.key, body, {
-      contentType: naming.contentType,
-      contentDisposition: attachmentDisposition(naming.name),
-      signal: this.options.signal,
+    const { upload, settled } = startFileUpload(this.options.store, naming, body, input, this.options.signal, (error) => {
+      this.uploadError ??= error;
     });
-    // An upload failing while rows are still written (S3 down): stop the writer with its error, the report's failure.
-    const settled = upload.then(
-      () => undefined,
-      (error: unknown) => {
-        this.uploadError ??= error;
-        input.destroy(error as Error);
-      },
-    );
     const current: Upload = { input, upload, settled };
     this.current = current;
     return {
