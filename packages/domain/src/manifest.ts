@@ -83,3 +83,8 @@ export function buildManifest(
     summary: report.summary,
   };
 }
+
+/** The manifest as stored, in our bucket and in destinations alike: indented JSON, one final newline. */
+export function manifestBytes(manifest: Manifest): Buffer {
+  return Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+}

@@ -42,6 +42,18 @@ export function reportFileNaming(reportId: string, request: ReportRequest): Repo
 }
 
 /**
+ * The names reportFileNaming and splitFileNaming give: `[usage_]PRODUCT_<request id>[_partNNNNN].(csv.gz|jsonl.gz|zip|parquet)`.
+ * What is deleted as a stale file of an earlier attempt or run, in our bucket or a destination, must match it:
+ * nothing else is ever deleted there.
+ */
+export const REPORT_FILE_NAME = /^(usage_)?[A-Z-]+_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_part\d{5})?\.(csv\.gz|jsonl\.gz|zip|parquet)$/;
+
+/** Whether `name` is a split file's name (`..._part00001.csv.gz` and the like). */
+export function isSplitFileName(name: string): boolean {
+  return REPORT_FILE_NAME.test(name) && /_part\d{5}\./.test(name);
+}
+
+/**
  * File `index` (from 1) of a report split into several files: `_part00001` before the extension of the file
  * (and, for zip, of its CSV entry), in the same folder as the single file would be.
  */

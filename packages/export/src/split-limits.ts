@@ -1,4 +1,6 @@
-import { UnrecoverableJobError } from '@cdr-reports/domain';
+// The least maxFileBytes is the request's (MIN_FILE_BYTES): a file must hold a few blocks, or most of it would be
+// headers and slack.
+import { MIN_FILE_BYTES, UnrecoverableJobError } from '@cdr-reports/domain';
 
 const MIB = 1024 * 1024;
 
@@ -9,8 +11,6 @@ export interface FileSplitLimits {
   maxFileBytes?: number;
 }
 
-/** The least maxFileBytes: a file must hold a few blocks, or most of it would be headers and slack. */
-export const MIN_SPLIT_FILE_BYTES = MIB;
 /** Uncompressed bytes per block (and gzip member), as ParallelGzip: big enough for compression, small for memory. */
 const BLOCK_BYTES = MIB;
 
@@ -21,8 +21,8 @@ export function checkLimits(limits: FileSplitLimits): void {
   if (maxFileRows !== undefined && !(Number.isSafeInteger(maxFileRows) && maxFileRows >= 1)) {
     throw new UnrecoverableJobError(`maxFileRows must be an integer of at least 1, got ${maxFileRows}`);
   }
-  if (maxFileBytes !== undefined && !(Number.isSafeInteger(maxFileBytes) && maxFileBytes >= MIN_SPLIT_FILE_BYTES)) {
-    throw new UnrecoverableJobError(`maxFileBytes must be an integer of at least ${MIN_SPLIT_FILE_BYTES} (1 MiB), got ${maxFileBytes}`);
+  if (maxFileBytes !== undefined && !(Number.isSafeInteger(maxFileBytes) && maxFileBytes >= MIN_FILE_BYTES)) {
+    throw new UnrecoverableJobError(`maxFileBytes must be an integer of at least ${MIN_FILE_BYTES} (1 MiB), got ${maxFileBytes}`);
   }
 }
 

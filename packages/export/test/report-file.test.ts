@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import { createCompressor, reportFileNaming, splitFileNaming } from '@cdr-reports/export';
+import { REPORT_FILE_NAME, createCompressor, isSplitFileName, reportFileNaming, splitFileNaming } from '@cdr-reports/export';
 import { gunzip, reportRequest, unzip } from '@cdr-reports/testing';
 
 const REPORT_ID = '6f1c2b8e-3a4d-4e5f-9a0b-1c2d3e4f5a6b';
@@ -92,5 +92,18 @@ describe('createCompressor', () => {
     const output = collect(compressor.output);
     compressor.input.end();
     expect(await gunzip(await output)).toEqual(Buffer.alloc(0));
+  });
+});
+
+describe('report file names', () => {
+  const id = '6f1c2d3e-4b5a-4c6d-8e7f-9a0b1c2d3e4f';
+  it('knows every split file name the naming gives, Parquet included, and nothing else', () => {
+    for (const extension of ['csv.gz', 'jsonl.gz', 'zip', 'parquet']) {
+      expect({ extension, split: isSplitFileName(`VOICE-CALL_${id}_part00002.${extension}`) }).toEqual({ extension, split: true });
+      expect({ extension, whole: isSplitFileName(`usage_SMS_${id}.${extension}`), known: REPORT_FILE_NAME.test(`usage_SMS_${id}.${extension}`) }).toEqual({ extension, whole: false, known: true });
+    }
+    for (const name of ['manifest.json', `notes_part00001.csv.gz`, `VOICE-CALL_${id}_part00001.csv`, `README.txt`]) {
+      expect({ name, known: REPORT_FILE_NAME.test(name), split: isSplitFileName(name) }).toEqual({ name, known: false, split: false });
+    }
   });
 });

@@ -1,7 +1,8 @@
 import { Readable } from 'node:stream';
 import type { DestinationsRepository, ReportsRepository } from '@cdr-reports/db';
 import { DestinationError, openDestination, type DestinationSession } from '@cdr-reports/destinations';
-import { MANIFEST_NAME, UnrecoverableJobError, buildManifest, describeFailure, isRetryable, renderKeyTemplate, type Manifest, type ReportRecord } from '@cdr-reports/domain';
+import { MANIFEST_NAME, UnrecoverableJobError, buildManifest, manifestBytes, describeFailure, isRetryable, renderKeyTemplate, type Manifest, type ReportRecord } from '@cdr-reports/domain';
+import { REPORT_FILE_NAME } from '@cdr-reports/export';
 import type { CallbackOutbox, DeliveryQueue } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
@@ -22,9 +23,6 @@ export interface ReportDeliveryDependencies {
 }
 
 export type DeliveryOutcome = { outcome: 'delivered'; files: number } | { outcome: 'failed' } | { outcome: 'skipped' };
-
-/** A file name our reports use: `[usage_]PRODUCT_<uuid>[_partNNNNN].(csv.gz|jsonl.gz|zip|parquet)`. Only such files are ever deleted as stale. */
-const REPORT_FILE_NAME = /^(usage_)?[A-Z-]+_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(_part\d{5})?\.(csv\.gz|jsonl\.gz|zip|parquet)$/;
 
 /**
  * Copies a SUCCESS report's files, then its manifest, from our bucket into the customer's storage (the report's
@@ -104,7 +102,7 @@ export class ReportDelivery {
         (file) => session!.location(`${folder}${file.name}`),
         now,
       );
-      await session.write(manifestKey, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)]), { contentType: 'application/json' });
+      await session.write(manifestKey, Readable.from([manifestBytes(manifest)]), { contentType: 'application/json' });
       for (const key of previous) await session.delete(key);
 
       log.info({ files: report.files.length, manifest: session.location(manifestKey), stale_removed: previous.size }, 'report delivered');

@@ -5,6 +5,7 @@ import {
   MANIFEST_NAME,
   UnrecoverableJobError,
   buildManifest,
+  manifestBytes,
   describeFailure,
   isRetryable,
   mergeSummaries,
@@ -12,7 +13,7 @@ import {
   type ReportRecord,
   type ReportRequest,
 } from '@cdr-reports/domain';
-import { exportReport, reportFileNaming, sha256OfObject, type ExportDependencies, type ExportProgress, type ExportResult } from '@cdr-reports/export';
+import { exportReport, isSplitFileName, reportFileNaming, sha256OfObject, type ExportDependencies, type ExportProgress, type ExportResult } from '@cdr-reports/export';
 import type { CallbackOutbox, ExportSegmentPayload, ReportJobResult, ReportQueue, SegmentResult } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
 import { attachmentDisposition } from '@cdr-reports/object-store';
@@ -54,9 +55,6 @@ export interface SweepResult {
   requeued: number;
   failed: number;
 }
-
-/** A split file's key: `..._part00001.csv.gz` (or `.jsonl.gz`, `.zip`). */
-const SPLIT_FILE = /_part\d{5}\.(csv\.gz|jsonl\.gz|zip)$/;
 
 /** Expired files deleted per query of the sweeper. */
 const SWEEP_BATCH = 100;
@@ -323,11 +321,14 @@ export class ReportRunner {
     const folder = result.fileKey.slice(0, result.fileKey.lastIndexOf('/') + 1);
     const manifestKey = `${folder}${MANIFEST_NAME}`;
     // Split files an earlier, crashed attempt stored beyond this one's: the folder holds exactly the report's files.
-    const keep = new Set(result.files.map((file) => file.key));
-    for await (const object of this.deps.export.store.list(folder)) {
-      if (SPLIT_FILE.test(object.key) && !keep.has(object.key)) await this.deps.export.store.delete(object.key);
+    // Only a split report can have them, so only its folder is listed (one request less for every other report).
+    if (fileLimits(report.request)) {
+      const keep = new Set(result.files.map((file) => file.key));
+      for await (const object of this.deps.export.store.list(folder)) {
+        if (isSplitFileName(object.key.slice(folder.length)) && !keep.has(object.key)) await this.deps.export.store.delete(object.key);
+      }
     }
-    await this.deps.export.store.putStream(manifestKey, Readable.from([Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)]), { contentType: 'application/json' });
+    await this.deps.export.store.putStream(manifestKey, Readable.from([manifestBytes(manifest)]), { contentType: 'application/json' });
     const done: CompletedReport = { ...result, manifestKey, manifest, endTime, expiresAt: new Date(endTime.getTime() + this.deps.reportTtlMs) };
     const completed = await this.deps.reports.complete(report.id, done);
     if (!completed.changed) {
