@@ -3,9 +3,9 @@ import type { Config } from 'jest';
 
 // Tests are TypeScript run from source: swc strips types (tsc --noEmit checks them separately).
 // swc also turns the few ESM-only dependencies (cookie, used by Fastify's inject; content-disposition, used by
-// @fastify/static under Bull Board; hyparquet-writer and its hyparquet, the Parquet writer) into CommonJS for Jest.
+// @fastify/static under Bull Board) into CommonJS for Jest.
 // (Outside Jest, Node 20.19+ and tsx load them with require() as they are.)
-const ESM_ONLY_DEPENDENCIES = ['cookie', 'content-disposition', 'hyparquet', 'hyparquet-writer'];
+const ESM_ONLY_DEPENDENCIES = ['cookie', 'content-disposition'];
 const common: Partial<Config> = {
   transform: { '^.+\\.(ts|js|mjs)$': ['@swc/jest', { module: { type: 'commonjs' } }] },
   // Whatever node_modules folder they sit in (content-disposition is nested under @fastify/static).

@@ -66,9 +66,24 @@ describe('worker: a Parquet report', () => {
     expect(manifest.status).toBe(200);
     expect(manifest.body).toMatchObject({ compression: 'zstd', rows: RECORDS.length });
     const columns = new Map((manifest.body.columns as Array<{ name: string }>).map((column) => [column.name, column]));
-    expect(columns.get('total_price')).toEqual({ name: 'total_price', type: 'decimal', parquet: { physical: 'FIXED_LEN_BYTE_ARRAY', logical: 'DECIMAL(20,8)', repetition: 'REQUIRED' } });
-    expect(columns.get('start_time')).toEqual({ name: 'start_time', type: 'timestamp', parquet: { physical: 'INT64', logical: 'TIMESTAMP(MICROS,true)', repetition: 'REQUIRED' } });
-    expect(columns.get('parts')).toEqual({ name: 'parts', type: 'integer', parquet: { physical: 'INT32', logical: null, repetition: 'OPTIONAL' } });
+    expect(columns.get('total_price')).toEqual({
+      name: 'total_price',
+      type: 'decimal',
+      nullable: false,
+      parquet: { physical: 'FIXED_LEN_BYTE_ARRAY', length: 16, logical: 'DECIMAL(20,8)', repetition: 'OPTIONAL' },
+    });
+    expect(columns.get('start_time')).toEqual({ name: 'start_time', type: 'timestamp', nullable: false, parquet: { physical: 'INT64', logical: 'TIMESTAMP(MICROS,true)', repetition: 'OPTIONAL' } });
+    expect(columns.get('parts')).toEqual({ name: 'parts', type: 'integer', nullable: true, parquet: { physical: 'INT32', logical: null, repetition: 'OPTIONAL' } });
+    // What the manifest says of every column is what the file holds, as DuckDB's reader sees it.
+    const stored = await reader.read(await cluster.download(done));
+    for (const column of stored.schema) {
+      const described = (columns.get(column.name) as unknown as { parquet: { physical: string; length?: number; repetition: string } }).parquet;
+      expect({ physical: column.type, length: column.type_length, repetition: column.repetition_type }).toEqual({
+        physical: described.physical,
+        length: described.length === undefined ? null : String(described.length),
+        repetition: described.repetition,
+      });
+    }
   });
 
   it('splits a Parquet report by max_file_rows into files that are each valid alone', async () => {

@@ -12,7 +12,9 @@ export interface ManifestColumn {
   name: string;
   /** The column's type as the file carries it: string, integer, decimal (exact, as text), timestamp (RFC 3339), date. */
   type: 'string' | 'integer' | 'decimal' | 'timestamp' | 'date';
-  /** Parquet reports only: the column's physical and logical Parquet type and whether it may be null. */
+  /** Whether the column may hold NULL (an empty field in CSV, null in JSON Lines and Parquet). */
+  nullable: boolean;
+  /** Parquet reports only: the column's physical and logical Parquet type and its repetition. */
   parquet?: ParquetTypeDescription;
 }
 
@@ -42,9 +44,12 @@ export const MANIFEST_NAME = 'manifest.json';
 
 /** The columns of a report's files, typed. */
 export function manifestColumns(request: ReportRequest): ManifestColumn[] {
-  const columns: ManifestColumn[] = request.fields.map((name) => ({ name, type: request.type === 'usage' ? usageColumnType(name) : recordColumnType(name) }));
-  if (request.format === 'parquet') parquetColumns(request).forEach((column, index) => (columns[index]!.parquet = describeParquetType(column)));
-  return columns;
+  return parquetColumns(request).map((column) => ({
+    name: column.name,
+    type: request.type === 'usage' ? usageColumnType(column.name) : recordColumnType(column.name),
+    nullable: column.nullable,
+    ...(request.format === 'parquet' && { parquet: describeParquetType(column) }),
+  }));
 }
 
 function recordColumnType(name: string): ManifestColumn['type'] {

@@ -2,7 +2,9 @@
  * How each column of a report is typed in a Parquet file: one definition, read by the Parquet writer (the file's
  * schema) and by the manifest (what a loader is told). Values keep their exactness: decimals are Parquet DECIMALs
  * (never floats), instants are TIMESTAMP(MICROS, isAdjustedToUTC) (the zone is the reader's to apply; the
- * request's is in the file's key-value metadata), and a column that can hold NULL is OPTIONAL, the others REQUIRED.
+ * request's is in the file's key-value metadata). Every column is OPTIONAL in the file: the writer (DuckDB, see
+ * the export package) writes no REQUIRED column (duckdb/duckdb#23051); which columns can hold NULL is `nullable`,
+ * which the manifest states beside each column's type.
  */
 import { CDR_COLUMNS } from './cdr-columns';
 import type { ReportRequest } from './report.types';
@@ -17,8 +19,8 @@ export type ParquetColumnType =
   | { kind: 'timestamp' }
   /** Days since the epoch (a calendar day, no zone). */
   | { kind: 'date' }
-  /** An exact decimal stored as a big-endian two's-complement integer of `bytes` bytes, scaled by 10^scale. */
-  | { kind: 'decimal'; precision: number; scale: number; bytes: number };
+  /** An exact decimal: an integer scaled by 10^scale (see decimalPhysicalType for how it is stored). */
+  | { kind: 'decimal'; precision: number; scale: number };
 
 export interface ParquetColumn {
   name: string;
@@ -26,32 +28,36 @@ export interface ParquetColumn {
   nullable: boolean;
 }
 
-/** What the manifest says of a Parquet column: its physical type, its logical type and whether it may be null. */
+/** What the manifest says of a Parquet column: its physical type, its logical type and its repetition. */
 export interface ParquetTypeDescription {
   physical: 'BYTE_ARRAY' | 'INT32' | 'INT64' | 'FIXED_LEN_BYTE_ARRAY';
+  /** Bytes of a FIXED_LEN_BYTE_ARRAY value; absent for the other physical types. */
+  length?: number;
   /**
    * The Parquet LogicalType with its parameters: STRING, TIMESTAMP(MICROS,true), DATE, DECIMAL(20,8); null for a
    * plain INT32 or INT64, which the format defines as a signed integer.
    */
   logical: string | null;
-  repetition: 'REQUIRED' | 'OPTIONAL';
+  repetition: 'OPTIONAL';
 }
 
-/** The smallest number of bytes whose two's complement holds every integer of `precision` digits, either sign. */
-export function decimalBytes(precision: number): number {
-  const largest = 10n ** BigInt(precision) - 1n;
-  let bytes = 1;
-  while (largest > 2n ** BigInt(8 * bytes - 1) - 1n) bytes++;
-  return bytes;
+/**
+ * How a DECIMAL of `precision` digits is stored, as the writer does it: INT32 up to 9 digits, INT64 up to 18, a
+ * 16-byte big-endian two's complement (FIXED_LEN_BYTE_ARRAY) up to 38.
+ */
+export function decimalPhysicalType(precision: number): Pick<ParquetTypeDescription, 'physical' | 'length'> {
+  if (precision <= 9) return { physical: 'INT32' };
+  if (precision <= 18) return { physical: 'INT64' };
+  return { physical: 'FIXED_LEN_BYTE_ARRAY', length: 16 };
 }
 
 function decimal(precision: number, scale: number): ParquetColumnType {
-  return { kind: 'decimal', precision, scale, bytes: decimalBytes(precision) };
+  return { kind: 'decimal', precision, scale };
 }
 
 /** price and total_price: the cdrs table holds at most 8 decimals and |value| < 10^12, so 20 digits hold them all. */
 const PRICE = decimal(20, 8);
-/** A usage total sums many prices: 38 digits (16 bytes, the widest decimal most readers take) leave room for any sum. */
+/** A usage total sums many prices: 38 digits (the widest decimal most readers take) leave room for any sum. */
 const PRICE_TOTAL = decimal(38, 8);
 /** answer_rate is rounded to 4 decimals and lies in [0, 1]. */
 const RATE = decimal(5, 4);
@@ -89,7 +95,7 @@ function usageColumn(name: string): ParquetColumn {
 
 /** The physical and logical type of a column, as the manifest gives it. */
 export function describeParquetType(column: ParquetColumn): ParquetTypeDescription {
-  const repetition = column.nullable ? 'OPTIONAL' : 'REQUIRED';
+  const repetition = 'OPTIONAL';
   const { type } = column;
   switch (type.kind) {
     case 'string':
@@ -103,7 +109,7 @@ export function describeParquetType(column: ParquetColumn): ParquetTypeDescripti
     case 'date':
       return { physical: 'INT32', logical: 'DATE', repetition };
     case 'decimal':
-      return { physical: 'FIXED_LEN_BYTE_ARRAY', logical: `DECIMAL(${type.precision},${type.scale})`, repetition };
+      return { ...decimalPhysicalType(type.precision), logical: `DECIMAL(${type.precision},${type.scale})`, repetition };
   }
 }
 

@@ -5,5 +5,5 @@ export { sha256OfObject } from './sha256';
 export { CsvRecordCounter } from './csv-record-counter';
 export { timeSegments, DEFAULT_SEGMENT_MS } from './time-segments';
 export { reportFileNaming, splitFileNaming, createCompressor, isSplitFileName, REPORT_FILE_NAME, type ReportFileNaming } from './report-file';
-export { ParquetOutput, DEFAULT_ROW_GROUP_ROWS, type ParquetOutputOptions } from './parquet-output';
+export { ParquetOutput, type ParquetOutputOptions } from './parquet-output';
 export { PARQUET_CONTENT_TYPE } from './parquet-file-naming';

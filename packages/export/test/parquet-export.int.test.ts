@@ -207,11 +207,11 @@ describe('exportReport as Parquet', () => {
     expect(result.files[0]!.name).toMatch(/^usage_VOICE-CALL_.*\.parquet$/);
     const content = await reader.read(await download(result.fileKey));
     expect(Object.fromEntries(content.schema.map((column) => [column.name, `${column.duckdb_type} ${column.repetition_type}`]))).toEqual({
-      day: 'DATE REQUIRED',
+      day: 'DATE OPTIONAL',
       country: 'VARCHAR OPTIONAL',
-      count: 'BIGINT REQUIRED',
-      duration: 'BIGINT REQUIRED',
-      total_price: 'DECIMAL(38,8) REQUIRED',
+      count: 'BIGINT OPTIONAL',
+      duration: 'BIGINT OPTIONAL',
+      total_price: 'DECIMAL(38,8) OPTIONAL',
       answer_rate: 'DECIMAL(5,4) OPTIONAL',
     });
     const csv = await csvReport(request);

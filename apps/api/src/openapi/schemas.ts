@@ -327,13 +327,16 @@ export const manifestSchema = {
         properties: {
           name: { type: 'string' },
           type: { type: 'string', enum: ['string', 'integer', 'decimal', 'timestamp', 'date'] },
+          nullable: { type: 'boolean', description: 'Whether the column may hold NULL (an empty field in CSV, null in JSON Lines and Parquet)' },
           parquet: {
             type: 'object',
-            description: 'Parquet reports only: the Parquet types of the column (logical null for a plain INT32/INT64)',
+            description:
+              'Parquet reports only: the Parquet types of the column (logical null for a plain INT32/INT64; every column is OPTIONAL in the file, nullable says which may hold NULL)',
             properties: {
               physical: { type: 'string', enum: ['BYTE_ARRAY', 'INT32', 'INT64', 'FIXED_LEN_BYTE_ARRAY'] },
+              length: { type: 'integer', description: 'Bytes of a FIXED_LEN_BYTE_ARRAY value' },
               logical: { type: ['string', 'null'], examples: ['STRING', 'TIMESTAMP(MICROS,true)', 'DATE', 'DECIMAL(20,8)'] },
-              repetition: { type: 'string', enum: ['REQUIRED', 'OPTIONAL'] },
+              repetition: { type: 'string', enum: ['OPTIONAL'] },
             },
             required: ['physical', 'logical', 'repetition'],
           },
