@@ -13,6 +13,8 @@ export interface RestartableS3 extends TestS3 {
   /** The folder that holds the buckets, kept across restarts. */
   directory: string;
   readonly running: boolean;
+  /** The server's process id while it runs (a benchmark reads its CPU time). */
+  readonly pid: number | undefined;
   /**
    * Stops the server's process with SIGTERM: it stops listening at once (new connections are refused) and exits
    * once open connections are closed.
@@ -62,6 +64,9 @@ export async function startRestartableS3(): Promise<RestartableS3> {
     directory,
     get running() {
       return server !== undefined;
+    },
+    get pid() {
+      return server?.pid;
     },
     async stop() {
       const stopping = server;
