@@ -338,6 +338,8 @@ async function pipeline(services: TestServices, select: string, env: Record<stri
       `{ gzip -6 > "$OUT/report.csv.gz"; times > "$OUT/gzip.times"; }`;
     const postgresBefore = postgresCpuSeconds();
     const run = await timeShell(command, { DATABASE_URL: services.db.url, SQL: `\\copy (${select}) TO STDOUT WITH CSV HEADER`, OUT: folder, ...env });
+    // psql's backend ends just after psql: its time reaches the postmaster once it has been reaped.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     const postgres = postgresCpuSeconds() - postgresBefore;
     // `times` prints the shell's own user and system time, then its children's: the second line is the command's.
     const childSeconds = async (file: string) => {
