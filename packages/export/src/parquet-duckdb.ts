@@ -10,11 +10,10 @@
  * files). So at most half of it runs COPYs at once (COPY_SLOTS): a file takes a slot (acquireCopySlot) before
  * it starts anything that could hold a thread of the pool, and gives it back once its COPY has ended.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DuckDBInstance } from '@duckdb/node-api';
 import type { ParquetColumn, ParquetColumnType } from '@cdr-reports/domain';
+import { parquetTempRoot } from './parquet-temp';
 
 /**
  * Rows of one row group, which DuckDB holds in memory until it is written: about 3 MiB of CDRs. Smaller groups
@@ -48,17 +47,15 @@ let instance: Promise<DuckDBInstance> | undefined;
 
 /**
  * The process's DuckDB, loaded with the first Parquet file (a worker that writes none never maps its 60 MB
- * library): in memory, one thread per query, its temporary folder private to the process (removed on exit), no
+ * library): in memory, one thread per query, its temporary folder in the process's own (parquetTempRoot), no
  * extension downloaded or loaded on its own.
  */
 function duckdb(): Promise<DuckDBInstance> {
   instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => {
-    const folder = mkdtempSync(join(tmpdir(), 'cdr-duckdb-'));
-    process.once('exit', () => rmSync(folder, { recursive: true, force: true }));
     return DuckDBInstance.create(':memory:', {
       threads: '1',
       memory_limit: MEMORY_LIMIT,
-      temp_directory: folder,
+      temp_directory: join(parquetTempRoot(), 'duckdb'),
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
     });

@@ -1,6 +1,5 @@
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, open, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { UnrecoverableJobError, type ParquetColumn } from '@cdr-reports/domain';
@@ -8,6 +7,7 @@ import { attachmentDisposition, type ObjectStore } from '@cdr-reports/object-sto
 import { CsvRecordCounter } from './csv-record-counter';
 import { putHashed } from './hashed-upload';
 import { acquireCopySlot, copyCsvToParquet } from './parquet-duckdb';
+import { parquetTempRoot } from './parquet-temp';
 import type { ReportFileNaming } from './report-file';
 import type { ExportedFile } from './report-output';
 import type { RowBlock } from './row-blocks';
@@ -97,7 +97,7 @@ export class SizedParquetFiles {
   }
 
   private async startSpool(): Promise<Spool> {
-    this.folder ??= await mkdtemp(join(tmpdir(), 'cdr-parquet-'));
+    this.folder ??= await mkdtemp(join(parquetTempRoot(), 'file-'));
     const path = join(this.folder, `spool-${++this.spools}.csv`);
     const stream = createWriteStream(path, { mode: 0o600 });
     this.spool = { path, stream, rows: 0, bytes: 0, blocks: [] };

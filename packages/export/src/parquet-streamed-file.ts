@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import { closeSync, constants, open as openFile, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ParquetColumn } from '@cdr-reports/domain';
 import type { ObjectStore } from '@cdr-reports/object-store';
 import { startFileUpload, type HashedObject } from './hashed-upload';
 import { acquireCopySlot, copyCsvToParquet } from './parquet-duckdb';
+import { parquetTempRoot } from './parquet-temp';
 import type { ReportFileNaming } from './report-file';
 import { drained } from './stream-drained';
 
@@ -54,7 +54,7 @@ export class StreamedParquetFile {
   }
 
   static async open(options: StreamedParquetFileOptions): Promise<StreamedParquetFile> {
-    const folder = await mkdtemp(join(tmpdir(), 'cdr-parquet-'));
+    const folder = await mkdtemp(join(parquetTempRoot(), 'file-'));
     const inputPath = join(folder, 'input.csv');
     const outputPath = join(folder, 'output.parquet');
     let release: (() => void) | undefined;
