@@ -19,7 +19,7 @@ import { parquetTempRoot } from './parquet-temp';
  * Rows of one row group, which DuckDB holds in memory until it is written: about 3 MiB of CDRs. Smaller groups
  * keep less resident (20,480 rows: about 20 MiB more at the peak) and make files about 2% larger.
  */
-export const ROW_GROUP_ROWS = 10_240;
+const ROW_GROUP_ROWS = 10_240;
 /** zstd level of the column chunks (zstd's own default; higher levels cost time for little). */
 const ZSTD_LEVEL = 3;
 /**
@@ -33,7 +33,7 @@ const ZSTD_LEVEL = 3;
  */
 const MEMORY_LIMIT = '64MB';
 /** The longest record (one CDR with its message body) the CSV reader takes; a longer one fails the report. */
-export const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 /** The CSV reader's buffer: at least two records of the longest. */
 const CSV_BUFFER_BYTES = 2 * MAX_RECORD_BYTES;
 
@@ -41,7 +41,7 @@ const CSV_BUFFER_BYTES = 2 * MAX_RECORD_BYTES;
 // eslint-disable-next-line no-restricted-properties
 const POOL_THREADS = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 /** COPYs running at once in this process: half of libuv's pool, so that the rest of the process keeps the other half. */
-export const COPY_SLOTS = Math.max(1, Math.floor(POOL_THREADS / 2));
+const COPY_SLOTS = Math.max(1, Math.floor(POOL_THREADS / 2));
 
 let instance: Promise<DuckDBInstance> | undefined;
 
@@ -100,7 +100,7 @@ export function acquireCopySlot(): Promise<() => void> {
 const literal = (text: string) => `'${text.replace(/'/g, "''")}'`;
 
 /** DuckDB's type for a Parquet column type (see the domain's parquet-columns.ts for what each becomes in the file). */
-export function duckdbType(type: ParquetColumnType): string {
+function duckdbType(type: ParquetColumnType): string {
   switch (type.kind) {
     case 'string':
       return 'VARCHAR';
@@ -134,7 +134,7 @@ export interface CsvToParquet {
  * line end outside quotes, a malformed record an error rather than skipped), in order (one thread, insertion
  * order kept), written with zstd.
  */
-export function copySql({ columns, metadata, input, output, limit }: CsvToParquet): string {
+function copySql({ columns, metadata, input, output, limit }: CsvToParquet): string {
   const struct = (entries: Array<[string, string]>) => `{${entries.map(([key, value]) => `${literal(key)}: ${value}`).join(', ')}}`;
   const types = struct(columns.map((column) => [column.name, literal(duckdbType(column.type))]));
   const read =
@@ -150,7 +150,7 @@ export function copySql({ columns, metadata, input, output, limit }: CsvToParque
 }
 
 /** DuckDB failed to write a Parquet file (its message says why: a malformed record, memory, a closed stream). */
-export class ParquetWriteError extends Error {
+class ParquetWriteError extends Error {
   constructor(cause: unknown) {
     super(`the Parquet file could not be written: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = 'ParquetWriteError';

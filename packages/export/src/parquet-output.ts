@@ -1,10 +1,10 @@
 import { ExportIntegrityError, PARQUET_TIMEZONE_KEY, parquetColumns, type ParquetColumn, type ReportRequest } from '@cdr-reports/domain';
 import type { Logger } from '@cdr-reports/logging';
 import type { ObjectStore } from '@cdr-reports/object-store';
-import { isParquetNaming, parquetSplitFileNaming } from './parquet-file-naming';
+import { isParquetNaming } from './parquet-file-naming';
 import { SizedParquetFiles } from './parquet-sized-files';
 import { StreamedParquetFile } from './parquet-streamed-file';
-import type { ReportFileNaming } from './report-file';
+import { splitFileNaming, type ReportFileNaming } from './report-file';
 import { deleteStored, type ExportedFile, type ReportOutput } from './report-output';
 import { RowBlocker, type RowBlock } from './row-blocks';
 import { SplitFileSink, type OpenFile } from './split-file-sink';
@@ -63,7 +63,7 @@ export class ParquetOutput implements ReportOutput {
         metadata: this.metadata,
         maxFileBytes,
         ...(maxFileRows !== undefined && { maxFileRows }),
-        naming: (index) => parquetSplitFileNaming(options.naming, index),
+        naming: (index) => splitFileNaming(options.naming, index),
         onKey: (key) => this.keys.push(key),
         signal: options.signal,
       });
@@ -117,14 +117,19 @@ export class ParquetOutput implements ReportOutput {
   private async finishStreamed(): Promise<ExportedFile[]> {
     const stored = await this.sink!.end();
     return stored.map(({ index, rows, size, sha256 }) => {
-      const naming = this.options.limits ? parquetSplitFileNaming(this.options.naming, index) : this.options.naming;
+      const naming = this.streamedNaming(index);
       return { key: naming.key, name: naming.name, rows, size_bytes: size, sha256, content_type: naming.contentType };
     });
   }
 
+  /** Streamed file `index` (from 1): the report's single file, or a split file when there are limits. */
+  private streamedNaming(index: number): ReportFileNaming {
+    return this.options.limits ? splitFileNaming(this.options.naming, index) : this.options.naming;
+  }
+
   /** Starts streamed file `index` (from 1); its writes wait until DuckDB's FIFOs are open. */
   private openStreamed(index: number): OpenFile {
-    const naming = this.options.limits ? parquetSplitFileNaming(this.options.naming, index) : this.options.naming;
+    const naming = this.streamedNaming(index);
     this.keys.push(naming.key);
     const opening = StreamedParquetFile.open({
       store: this.options.store,
