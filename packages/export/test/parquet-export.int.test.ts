@@ -4,25 +4,12 @@
  * equal to the microsecond (the CSV writes them in the request's zone, Parquet as UTC instants), decimals equal
  * exactly, text equal (the CSV escapes formulas, Parquet keeps the value), and NULL told apart from ''.
  */
-import { buffer } from 'node:stream/consumers';
 import { importCdrRecords, PostgresCdrSource } from '@cdr-reports/cdr-store';
 import { CDR_COLUMNS, CDR_COLUMN_NAMES, type ReportRequest } from '@cdr-reports/domain';
 import { exportReport, type ExportDependencies, type ExportJob } from '@cdr-reports/export';
 import { createLogger } from '@cdr-reports/logging';
 import { S3ObjectStore, type ObjectStore } from '@cdr-reports/object-store';
-import {
-  ParquetReader,
-  cdrFactory,
-  createTestDatabase,
-  gunzip,
-  micros,
-  normalDecimal,
-  parseCsv,
-  reportRequest,
-  startTestS3,
-  type TestDatabase,
-  type TestS3,
-} from '@cdr-reports/testing';
+import { cdrFactory, createTestDatabase, downloadObject, gunzip, keysUnder, micros, normalDecimal, ParquetReader, parseCsv, reportRequest, startTestS3, type TestDatabase, type TestS3 } from '@cdr-reports/testing';
 
 const MIB = 1024 * 1024;
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -99,22 +86,12 @@ describe('exportReport as Parquet', () => {
     };
   }
 
-  async function download(key: string): Promise<Buffer> {
-    const stream = await store.getStream(key);
-    if (!stream) throw new Error(`no object ${key}`);
-    return buffer(stream);
-  }
 
-  async function keysUnder(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const object of store.list(prefix)) keys.push(object.key);
-    return keys;
-  }
 
   /** The CSV report of `request` as rows of objects (header names as keys), parsed by Python. */
   async function csvReport(request: ReportRequest): Promise<Array<Record<string, string>>> {
     const result = await exportReport(deps, job({ ...request, format: 'csv', compression: 'gzip' }));
-    const [header, ...rows] = await parseCsv(await gunzip(await download(result.fileKey)));
+    const [header, ...rows] = await parseCsv(await gunzip(await downloadObject(store, result.fileKey)));
     return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i]!])));
   }
 
@@ -151,7 +128,7 @@ describe('exportReport as Parquet', () => {
     ]);
     expect(result.fileKey).toBe(`reports/acme/${parquetJob.reportId}/VOICE-CALL_${parquetJob.reportId}.parquet`);
 
-    const content = await reader.read(await download(result.fileKey));
+    const content = await reader.read(await downloadObject(store, result.fileKey));
     expect(content.metadata).toEqual({ 'cdr_reports.timezone': 'Asia/Kolkata' });
     expect(Object.fromEntries(content.schema.map((column) => [column.name, column.duckdb_type]))).toMatchObject({
       start_time: 'TIMESTAMP WITH TIME ZONE',
@@ -185,7 +162,7 @@ describe('exportReport as Parquet', () => {
     // Exact decimals at both ends of the column's range, and the sum DuckDB computes over the file.
     expect(content.rows[1]!.total_price).toBe('999999999999.99999999');
     expect(content.rows[2]!.total_price).toBe('-0.00000001');
-    const path = await reader.file(await download(result.fileKey));
+    const path = await reader.file(await downloadObject(store, result.fileKey));
     const [sums] = await reader.query(`SELECT sum(total_price)::VARCHAR AS total, count(answer_time) AS answered FROM '${path}'`);
     expect(normalDecimal(String(sums!.total))).toBe(result.summary.total_price.GBP);
   });
@@ -205,7 +182,7 @@ describe('exportReport as Parquet', () => {
     });
     const result = await exportReport(deps, job(request));
     expect(result.files[0]!.name).toMatch(/^usage_VOICE-CALL_.*\.parquet$/);
-    const content = await reader.read(await download(result.fileKey));
+    const content = await reader.read(await downloadObject(store, result.fileKey));
     expect(Object.fromEntries(content.schema.map((column) => [column.name, `${column.duckdb_type} ${column.repetition_type}`]))).toEqual({
       day: 'DATE OPTIONAL',
       country: 'VARCHAR OPTIONAL',
@@ -232,7 +209,7 @@ describe('exportReport as Parquet', () => {
 
   it('splits by rows and by bytes, each file a valid Parquet file alone, the rows adding up in order', async () => {
     const request = reportRequest({ product: 'VOICE-CALL', fields: [...CDR_COLUMN_NAMES], date_start: '2026-03-10T00:00:00Z', date_end: '2026-03-11T00:00:00Z', format: 'parquet', compression: 'zstd' });
-    const whole = await reader.read(await download((await exportReport(deps, job(request))).fileKey));
+    const whole = await reader.read(await downloadObject(store, (await exportReport(deps, job(request))).fileKey));
     const ids = whole.rows.map((row) => row.id);
 
     const byRows = job(request, { limits: { maxFileRows: 1200 } });
@@ -240,14 +217,14 @@ describe('exportReport as Parquet', () => {
     expect(rows.files.map((file) => file.rows)).toEqual([1200, 1200, 1200, 1200, 200]);
     expect(rows.files[4]!.name).toBe(`VOICE-CALL_${byRows.reportId}_part00005.parquet`);
     const rowIds: Array<string | null> = [];
-    for (const file of rows.files) rowIds.push(...(await reader.read(await download(file.key))).rows.map((row) => row.id!));
+    for (const file of rows.files) rowIds.push(...(await reader.read(await downloadObject(store, file.key))).rows.map((row) => row.id!));
     expect(rowIds).toEqual(ids);
 
     const bytes = await exportReport(deps, job(request, { limits: { maxFileBytes: MIB } }));
     const byteIds: Array<string | null> = [];
     for (const file of bytes.files) {
       expect(file.size_bytes).toBeLessThanOrEqual(MIB);
-      const content = await reader.read(await download(file.key));
+      const content = await reader.read(await downloadObject(store, file.key));
       expect(content.rows).toHaveLength(file.rows);
       byteIds.push(...content.rows.map((row) => row.id!));
     }
@@ -258,7 +235,7 @@ describe('exportReport as Parquet', () => {
     const request = reportRequest({ fields: ['id', 'start_time', 'total_price'], date_start: '2026-02-01T00:00:00Z', date_end: '2026-02-02T00:00:00Z', format: 'parquet', compression: 'zstd' });
     const result = await exportReport(deps, job(request));
     expect(result).toMatchObject({ itemsCount: 0, files: [expect.objectContaining({ rows: 0 })] });
-    const content = await reader.read(await download(result.fileKey));
+    const content = await reader.read(await downloadObject(store, result.fileKey));
     expect(content.schema.map((column) => `${column.name} ${column.duckdb_type}`)).toEqual(['id VARCHAR', 'start_time TIMESTAMP WITH TIME ZONE', 'total_price DECIMAL(20,8)']);
     expect(content.rows).toEqual([]);
   });
@@ -270,10 +247,10 @@ describe('exportReport as Parquet', () => {
       signal: controller.signal,
       limits: { maxFileRows: 500 },
       onProgress: async () => {
-        if ((await keysUnder(`reports/acme/${aborted.reportId}/`)).length > 0) controller.abort();
+        if ((await keysUnder(store, `reports/acme/${aborted.reportId}/`)).length > 0) controller.abort();
       },
     });
     await expect(exportReport({ ...deps, progressRows: 100 }, aborted)).rejects.toMatchObject({ name: 'AbortError' });
-    expect(await keysUnder(`reports/acme/${aborted.reportId}/`)).toEqual([]);
+    expect(await keysUnder(store, `reports/acme/${aborted.reportId}/`)).toEqual([]);
   });
 });

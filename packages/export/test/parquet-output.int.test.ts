@@ -4,11 +4,10 @@
  * awkward text, empty reports, split files by rows and by bytes, and nothing left behind on failure.
  */
 import { createHash } from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
 import { CDR_COLUMN_NAMES, StorageUnavailableError, type ReportRequest } from '@cdr-reports/domain';
 import { createLogger } from '@cdr-reports/logging';
 import { S3ObjectStore, type ObjectStore } from '@cdr-reports/object-store';
-import { ParquetReader, reportRequest, startTestS3, type TestS3 } from '@cdr-reports/testing';
+import { downloadObject, keysUnder, ParquetReader, reportRequest, startTestS3, type TestS3 } from '@cdr-reports/testing';
 import { ParquetOutput, type ParquetOutputOptions } from '../src/parquet-output';
 import { parquetFileNaming } from '../src/parquet-file-naming';
 import type { ExportedFile } from '../src/report-output';
@@ -88,21 +87,11 @@ describe('ParquetOutput', () => {
     return out.finish();
   }
 
-  async function download(key: string): Promise<Buffer> {
-    const stream = await store.getStream(key);
-    if (!stream) throw new Error(`no object ${key}`);
-    return buffer(stream);
-  }
 
-  async function keysUnder(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const object of store.list(prefix)) keys.push(object.key);
-    return keys;
-  }
 
   /** Checks a stored file (name, size, sha256, content type) and returns what DuckDB reads in it. */
   async function readStored(file: ExportedFile) {
-    const bytes = await download(file.key);
+    const bytes = await downloadObject(store, file.key);
     expect(bytes.length).toBe(file.size_bytes);
     expect(file.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     expect(file.content_type).toBe('application/vnd.apache.parquet');
@@ -173,7 +162,7 @@ describe('ParquetOutput', () => {
     });
     expect(other).toMatchObject({ from: '=1+1', to: '@SUM(A1)', client_ref: '', network: '', message_body: '+cmd|/C calc', price: '0.00000000', total_price: '12.50000000' });
     // The instant, seen in the request's zone by the reader itself.
-    const path = await reader.file(await download(files[0]!.key));
+    const path = await reader.file(await downloadObject(store, files[0]!.key));
     expect(await reader.query(`SELECT strftime(answer_time AT TIME ZONE 'Europe/Paris', '%Y-%m-%d %H:%M:%S.%f') AS paris FROM '${path}' LIMIT 1`)).toEqual([
       { paris: '2026-03-10 10:00:00.999999' },
     ]);
@@ -198,7 +187,7 @@ describe('ParquetOutput', () => {
     expect(files.map((file) => file.rows)).toEqual([3000, 3000, 3000, 1000]);
     expect(files.map((file) => file.name)).toEqual([1, 2, 3, 4].map((n) => `SMS_${reportId}_part0000${n}.parquet`));
     const folder = naming.key.slice(0, -naming.name.length);
-    expect(await keysUnder(folder)).toEqual(files.map((file) => file.key));
+    expect(await keysUnder(store, folder)).toEqual(files.map((file) => file.key));
     const ids: string[] = [];
     for (const file of files) {
       const content = await readStored(file);
@@ -242,7 +231,7 @@ describe('ParquetOutput', () => {
     expect(files).toHaveLength(3);
     const error = new Error('the integrity check failed');
     expect(await out.abort(error)).toBe(error);
-    expect(await keysUnder(naming.key.slice(0, -naming.name.length))).toEqual([]);
+    expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
   });
 
   it('leaves no file behind when an upload fails part-way, and reports the storage failure', async () => {
@@ -256,7 +245,7 @@ describe('ParquetOutput', () => {
     const { naming, output: out } = output(parquetRequest(), { store: failing, limits: { maxFileRows: 4000 } });
     const failure = await feed(out, typedCsv(records)).catch((error: unknown) => out.abort(error));
     expect(failure).toBeInstanceOf(StorageUnavailableError);
-    expect(await keysUnder(naming.key.slice(0, -naming.name.length))).toEqual([]);
+    expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
   });
 
   it('fails on typed CSV that is not what PostgreSQL writes (a value of the wrong type) and leaves nothing behind', async () => {
@@ -265,14 +254,14 @@ describe('ParquetOutput', () => {
     const rows: TypedField[][] = [['a', '1'], ['b', 'twelve'], ...Array.from({ length: 200_000 }, (_, n): TypedField[] => [`row ${n}`, String(n)])];
     const failure = await feed(out, typedCsv(rows)).catch((error: unknown) => out.abort(error));
     expect(String(failure)).toMatch(/Parquet file could not be written.*twelve/s);
-    expect(await keysUnder(naming.key.slice(0, -naming.name.length))).toEqual([]);
+    expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
   });
 
   it('fails when a record is cut short rather than storing the rows before it', async () => {
     const { naming, output: out } = output(parquetRequest({ fields: ['id', 'duration'] }));
     const failure = await feed(out, Buffer.from('a,1\nb,2\n"c')).catch((error: unknown) => out.abort(error));
     expect(String(failure)).toMatch(/ends inside a record/);
-    expect(await keysUnder(naming.key.slice(0, -naming.name.length))).toEqual([]);
+    expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
   });
 
   it('stops DuckDB and stores nothing when the export is aborted while a file streams', async () => {
@@ -286,7 +275,7 @@ describe('ParquetOutput', () => {
     const reason = new Error('cancelled by the user');
     controller.abort(reason);
     expect(await out.abort(reason)).toBe(reason);
-    expect(await keysUnder(naming.key.slice(0, -naming.name.length))).toEqual([]);
+    expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
   });
 
   it('takes a record with a message body of a megabyte', async () => {

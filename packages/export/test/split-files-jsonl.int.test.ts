@@ -5,13 +5,12 @@
  * The rows' strings hold an odd number of `"` bytes, which a quote-aware CSV counter would take for an open field.
  */
 import { createHash } from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
 import { importCdrRecords, PostgresCdrSource } from '@cdr-reports/cdr-store';
 import type { ReportRequest } from '@cdr-reports/domain';
 import { exportReport, sha256OfObject, type ExportDependencies, type ExportJob } from '@cdr-reports/export';
 import { createLogger } from '@cdr-reports/logging';
 import { S3ObjectStore, type ObjectStore } from '@cdr-reports/object-store';
-import { cdrFactory, createTestDatabase, gunzip, jsonObjects, parseJsonLines, reportRequest, startTestS3, unzip, type TestDatabase, type TestS3 } from '@cdr-reports/testing';
+import { cdrFactory, createTestDatabase, downloadObject, gunzip, jsonObjects, keysUnder, parseJsonLines, reportRequest, startTestS3, unzip, type TestDatabase, type TestS3 } from '@cdr-reports/testing';
 
 const MIB = 1024 * 1024;
 const FIELDS = ['id', 'start_time', 'to', 'status', 'duration', 'client_ref', 'message_body', 'total_price'];
@@ -78,17 +77,7 @@ describe('exportReport: JSON Lines', () => {
     return { reportId: nextReportId(), request, accountIds: [request.account_id], signal: new AbortController().signal, onProgress: async () => undefined, ...changes };
   }
 
-  async function download(key: string): Promise<Buffer> {
-    const stream = await store.getStream(key);
-    if (!stream) throw new Error(`no object ${key}`);
-    return buffer(stream);
-  }
 
-  async function keysUnder(folder: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const object of store.list(folder)) keys.push(object.key);
-    return keys;
-  }
 
   const folderOf = (request: ReportRequest, reportId: string) => `reports/${request.account_id}/${reportId}/`;
   const decompress = async (bytes: Buffer, compression: 'gzip' | 'zip') => (compression === 'gzip' ? gunzip(bytes) : (await unzip(bytes)).content);
@@ -97,7 +86,7 @@ describe('exportReport: JSON Lines', () => {
   async function unsplit(request: ReportRequest): Promise<Buffer> {
     const result = await exportReport(deps, job(request));
     expect(result.files).toHaveLength(1);
-    const bytes = await download(result.fileKey);
+    const bytes = await downloadObject(store, result.fileKey);
     expect(result.files[0]!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     const text = await decompress(bytes, request.compression as 'gzip' | 'zip');
     const lines = await parseJsonLines(text);
@@ -113,7 +102,7 @@ describe('exportReport: JSON Lines', () => {
   async function expectCompleteFiles(result: Awaited<ReturnType<typeof exportReport>>, unsplitText: Buffer, compression: 'gzip' | 'zip'): Promise<void> {
     const texts: Buffer[] = [];
     for (const file of result.files) {
-      const bytes = await download(file.key);
+      const bytes = await downloadObject(store, file.key);
       expect({ name: file.name, size: bytes.length }).toEqual({ name: file.name, size: file.size_bytes });
       expect(file.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
       expect(await sha256OfObject(store, file.key)).toBe(file.sha256);
@@ -159,7 +148,7 @@ describe('exportReport: JSON Lines', () => {
     const folder = folderOf(ROWS_REQUEST, split.reportId);
     expect(result.files.map((file) => file.key)).toEqual([1, 2, 3, 4].map((n) => `${folder}SMS_${split.reportId}_part0000${n}.jsonl.gz`));
     expect(result.files.every((file) => file.content_type === 'application/gzip')).toBe(true);
-    expect(await keysUnder(folder)).toEqual(result.files.map((file) => file.key));
+    expect(await keysUnder(store, folder)).toEqual(result.files.map((file) => file.key));
     await expectCompleteFiles(result, await unsplit(ROWS_REQUEST), 'gzip');
   });
 
@@ -181,7 +170,7 @@ describe('exportReport: JSON Lines', () => {
       expect(file.name).toBe(`SMS_${split.reportId}_part${String(index + 1).padStart(5, '0')}.zip`);
       expect(file.size_bytes).toBeLessThanOrEqual(MIB);
       expect(file.rows).toBeLessThanOrEqual(3_000);
-      expect((await unzip(await download(file.key))).entries).toEqual([`report_SMS_acme_20260310_part${String(index + 1).padStart(5, '0')}.jsonl`]);
+      expect((await unzip(await downloadObject(store, file.key))).entries).toEqual([`report_SMS_acme_20260310_part${String(index + 1).padStart(5, '0')}.jsonl`]);
     }
     await expectCompleteFiles(result, await unsplit(request), 'zip');
   });
@@ -194,13 +183,13 @@ describe('exportReport: JSON Lines', () => {
       expect(result.itemsCount).toBe(0);
       const name = limits ? `SMS_${export_.reportId}_part00001.jsonl.gz` : `SMS_${export_.reportId}.jsonl.gz`;
       expect(result.files.map((file) => ({ name: file.name, rows: file.rows }))).toEqual([{ name, rows: 0 }]);
-      const bytes = await download(result.fileKey);
+      const bytes = await downloadObject(store, result.fileKey);
       expect([...bytes.subarray(0, 2)]).toEqual([0x1f, 0x8b]);
       expect(await gunzip(bytes)).toEqual(Buffer.alloc(0));
       expect(await parseJsonLines(await gunzip(bytes))).toEqual([]);
     }
     const zipped = await exportReport(deps, job({ ...empty, compression: 'zip' }));
-    const { entries, content } = await unzip(await download(zipped.fileKey));
+    const { entries, content } = await unzip(await downloadObject(store, zipped.fileKey));
     expect({ entries, content: content.toString() }).toEqual({ entries: ['report_SMS_acme_20260201.jsonl'], content: '' });
   });
 
@@ -214,7 +203,7 @@ describe('exportReport: JSON Lines', () => {
       const result = await exportReport(deps, job(BYTES_REQUEST, { reportId, part: { range, header: index === 0, key } }));
       expect(result.itemsCount).toBe(10_000);
       rows += result.itemsCount;
-      parts.push(await download(key));
+      parts.push(await downloadObject(store, key));
     }
     const joined = await gunzip(Buffer.concat(parts));
     expect(rows).toBe(30_000);

@@ -4,13 +4,12 @@
  * stored, and the files together are the unsplit report byte for byte. Failures and aborts leave no file.
  */
 import { createHash } from 'node:crypto';
-import { buffer } from 'node:stream/consumers';
 import { importCdrRecords, PostgresCdrSource } from '@cdr-reports/cdr-store';
 import { StorageUnavailableError, UnrecoverableJobError, type ReportRequest } from '@cdr-reports/domain';
 import { exportReport, sha256OfObject, type ExportDependencies, type ExportJob } from '@cdr-reports/export';
 import { createLogger } from '@cdr-reports/logging';
 import { S3ObjectStore, type ObjectStore } from '@cdr-reports/object-store';
-import { cdrFactory, createTestDatabase, gunzip, parseCsv, reportRequest, startTestS3, unzip, type TestDatabase, type TestS3 } from '@cdr-reports/testing';
+import { cdrFactory, createTestDatabase, downloadObject, gunzip, keysUnder, parseCsv, reportRequest, startTestS3, unzip, type TestDatabase, type TestS3 } from '@cdr-reports/testing';
 
 const MIB = 1024 * 1024;
 const FIELDS = ['id', 'start_time', 'to', 'status', 'client_ref', 'message_body', 'total_price'];
@@ -84,17 +83,7 @@ describe('exportReport with limits: a report split into files', () => {
     };
   }
 
-  async function download(key: string): Promise<Buffer> {
-    const stream = await store.getStream(key);
-    if (!stream) throw new Error(`no object ${key}`);
-    return buffer(stream);
-  }
 
-  async function keysUnder(folder: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const object of store.list(folder)) keys.push(object.key);
-    return keys;
-  }
 
   const folderOf = (request: ReportRequest, reportId: string) => `reports/${request.account_id}/${reportId}/`;
 
@@ -111,7 +100,7 @@ describe('exportReport with limits: a report split into files', () => {
     const csvs: Buffer[] = [];
     const header = unsplitCsv.subarray(0, unsplitCsv.indexOf('\n') + 1);
     for (const file of result.files) {
-      const bytes = await download(file.key);
+      const bytes = await downloadObject(store, file.key);
       expect({ name: file.name, size: bytes.length }).toEqual({ name: file.name, size: file.size_bytes });
       expect(file.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
       expect(await sha256OfObject(store, file.key)).toBe(file.sha256);
@@ -134,7 +123,7 @@ describe('exportReport with limits: a report split into files', () => {
   async function unsplit(request: ReportRequest, reportId: string): Promise<Buffer> {
     const result = await exportReport(deps, job(request, { reportId }));
     expect(result.files).toHaveLength(1);
-    const bytes = await download(result.fileKey);
+    const bytes = await downloadObject(store, result.fileKey);
     expect(result.files[0]!.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
     return request.compression === 'gzip' ? gunzip(bytes) : (await unzip(bytes)).content;
   }
@@ -149,7 +138,7 @@ describe('exportReport with limits: a report split into files', () => {
     const folder = folderOf(ROWS_REQUEST, split.reportId);
     expect(result.files.map((file) => file.key)).toEqual([1, 2, 3, 4].map((n) => `${folder}SMS_${split.reportId}_part0000${n}.csv.gz`));
     expect(result.files.every((file) => file.content_type === 'application/gzip')).toBe(true);
-    expect(await keysUnder(folder)).toEqual(result.files.map((file) => file.key));
+    expect(await keysUnder(store, folder)).toEqual(result.files.map((file) => file.key));
     const csvs = await expectCompleteFiles(result, await unsplit(ROWS_REQUEST, split.reportId), 'gzip');
     // Every file holds records with quoted newlines: more lines than records, yet Python read exactly its rows.
     for (const [index, csv] of csvs.entries()) expect(csv.toString('utf8').split('\n').length - 1).toBeGreaterThan(result.files[index]!.rows + 1);
@@ -186,7 +175,7 @@ describe('exportReport with limits: a report split into files', () => {
     for (const [index, file] of result.files.entries()) {
       expect(file.size_bytes).toBeLessThanOrEqual(MIB);
       expect(file.content_type).toBe('application/zip');
-      expect((await unzip(await download(file.key))).entries).toEqual([`report_SMS_globex_20260311_part${String(index + 1).padStart(5, '0')}.csv`]);
+      expect((await unzip(await downloadObject(store, file.key))).entries).toEqual([`report_SMS_globex_20260311_part${String(index + 1).padStart(5, '0')}.csv`]);
     }
     await expectCompleteFiles(result, await unsplit(request, nextReportId()), 'zip');
   });
@@ -203,7 +192,7 @@ describe('exportReport with limits: a report split into files', () => {
     const split = job(empty, { limits: { maxFileRows: 10 } });
     const result = await exportReport(deps, split);
     expect(result.files.map((file) => ({ name: file.name, rows: file.rows }))).toEqual([{ name: `SMS_${split.reportId}_part00001.csv.gz`, rows: 0 }]);
-    expect((await gunzip(await download(result.fileKey))).toString()).toBe(`${FIELDS.join(',')}\n`);
+    expect((await gunzip(await downloadObject(store, result.fileKey))).toString()).toBe(`${FIELDS.join(',')}\n`);
   });
 
   it('keeps the unsplit report as it was: one file under the usual name, with its sha256', async () => {
@@ -215,7 +204,7 @@ describe('exportReport with limits: a report split into files', () => {
         name: `SMS_${single.reportId}.csv.gz`,
         rows: 10_000,
         size_bytes: result.file.size_bytes,
-        sha256: createHash('sha256').update(await download(result.fileKey)).digest('hex'),
+        sha256: createHash('sha256').update(await downloadObject(store, result.fileKey)).digest('hex'),
         content_type: 'application/gzip',
       },
     ]);
@@ -231,12 +220,12 @@ describe('exportReport with limits: a report split into files', () => {
       limits: { maxFileBytes: MIB },
       // Aborts as soon as one file is complete in the bucket, while the next is being written.
       onProgress: async () => {
-        if ((await keysUnder(folder)).length > 0) controller.abort();
+        if ((await keysUnder(store, folder)).length > 0) controller.abort();
       },
     });
     await expect(exportReport({ ...deps, progressRows: 1000 }, split)).rejects.toMatchObject({ name: 'AbortError' });
     expect(controller.signal.aborted).toBe(true);
-    expect(await keysUnder(folder)).toEqual([]);
+    expect(await keysUnder(store, folder)).toEqual([]);
   });
 
   it('leaves no file behind when an upload fails part-way, and reports the storage failure', async () => {
@@ -250,7 +239,7 @@ describe('exportReport with limits: a report split into files', () => {
     };
     const split = job(BYTES_REQUEST, { limits: { maxFileBytes: MIB } });
     await expect(exportReport({ ...deps, store: failing }, split)).rejects.toThrow(StorageUnavailableError);
-    expect(await keysUnder(folderOf(BYTES_REQUEST, split.reportId))).toEqual([]);
+    expect(await keysUnder(store, folderOf(BYTES_REQUEST, split.reportId))).toEqual([]);
   });
 
   it('refuses limits with a fan-out part, and limits no file can keep, before reading anything', async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StorageUnavailableError } from '@cdr-reports/domain';
-import { waitFor } from '@cdr-reports/testing';
+import { keysUnder, waitFor } from '@cdr-reports/testing';
 import { attachmentDisposition, type ObjectStore } from '../src';
 
 const MIB = 1024 * 1024;
@@ -50,11 +50,6 @@ async function digestOf(stream: Readable): Promise<{ size: number; digest: strin
   return { size, digest: hash.digest('hex') };
 }
 
-async function keysUnder(store: ObjectStore, prefix: string): Promise<string[]> {
-  const keys: string[] = [];
-  for await (const object of store.list(prefix)) keys.push(object.key);
-  return keys;
-}
 
 /**
  * Stores of the adapter whose storage is out of reach, by situation: `{ 'the server is down': ..., 'the bucket

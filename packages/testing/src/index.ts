@@ -2,6 +2,7 @@ export { createTestDatabase, TEST_DATABASE_SERVER, type TestDatabase } from './d
 export { uniqueQueuePrefix, TEST_REDIS_URL } from './redis';
 export { waitFor } from './wait';
 export { startTestS3, type TestS3 } from './s3';
+export { downloadObject, keysUnder } from './object-store-fixtures';
 export { startTestServices, type TestServices, type TestServicesOptions } from './services';
 export { startReportCluster, type ReportCluster, type ReportClusterOptions, type ReportResource } from './report-cluster';
 export { useReportCluster, type ReportClusterFixture, type ReportClusterFixtureOptions } from './report-cluster-fixture';
