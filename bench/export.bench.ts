@@ -24,7 +24,8 @@ import { AccountsRepository } from '@cdr-reports/db';
 import { parseReportRequest, type ReportRequest } from '@cdr-reports/domain';
 import { createLogger } from '@cdr-reports/logging';
 import { AppProcess, startRestartableS3, startTestServices, waitFor, type TestServices } from '@cdr-reports/testing';
-import { coresBusy, cpuSecondsOf, cpuSecondsOfGroup, machineCpuTicks, peakRssOfGroup, postgresCpuSeconds, timeShell } from './measure';
+import { coresBusy, cpuSecondsOf, cpuSecondsOfGroup, machineCpuTicks, postgresCpuSeconds, timeShell } from './measure';
+import { reportOnFreshWorker } from './fresh-worker-report';
 import { percentile, type Figure } from './report';
 
 const MB = 1024 * 1024;
@@ -167,44 +168,17 @@ async function loadAccount(services: TestServices, accountId: string, rows: numb
   return apiKey;
 }
 
-/** The account's report on a fresh worker process (one job: the speed of one report; fan-out is measured apart). */
+/** The account's report on a fresh worker process, with the CPU time of PostgreSQL, the worker and the S3 server over the run. */
 async function runReport(services: TestServices, api: ApiInstance, apiKey: string, rows: number, s3Pid: () => number | undefined): Promise<ReportRun> {
-  const worker = new AppProcess(
-    'worker',
-    services.env({ REPORT_FANOUT_ROWS: '1000000000000', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) }),
-  );
-  await worker.ready();
-  try {
-    const headers = { authorization: `Bearer ${apiKey}` };
-    const pid = worker.child.pid!;
-    const before = { postgres: postgresCpuSeconds(), worker: cpuSecondsOfGroup(pid), s3: cpuSecondsOf(s3Pid() ?? 0) };
-    const started = performance.now();
-    const created = await api.app.inject({ method: 'POST', url: '/v1/reports', headers, payload: reportBody() });
-    if (created.statusCode !== 202) throw new Error(`POST /v1/reports answered ${created.statusCode}: ${created.body}`);
-    const id = (created.json() as { request_id: string }).request_id;
-    const report = await waitFor(
-      async () => {
-        const response = (await api.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers })).json() as {
-          request_status: string;
-          items_count: number;
-          file?: { size_bytes: number };
-        };
-        if (response.request_status === 'FAILED') throw new Error(`the bench report failed: ${JSON.stringify(response)}`);
-        return response.request_status === 'SUCCESS' ? response : undefined;
-      },
-      { timeoutMs: 3_600_000, intervalMs: 50, what: 'the bench report to succeed' },
-    );
-    const ms = performance.now() - started;
-    const cpu = {
+  const run = await reportOnFreshWorker(services, api, apiKey, reportBody(), rows, (worker) => {
+    const before = { postgres: postgresCpuSeconds(), worker: cpuSecondsOfGroup(worker), s3: cpuSecondsOf(s3Pid() ?? 0) };
+    return () => ({
       postgres: postgresCpuSeconds() - before.postgres,
-      worker: cpuSecondsOfGroup(pid) - before.worker,
+      worker: cpuSecondsOfGroup(worker) - before.worker,
       s3: cpuSecondsOf(s3Pid() ?? 0) - before.s3,
-    };
-    if (report.items_count !== rows) throw new Error(`the bench report has ${report.items_count} rows, not ${rows}`);
-    return { ms, bytes: report.file!.size_bytes, peakRss: peakRssOfGroup(pid), cpu };
-  } finally {
-    await worker.stop();
-  }
+    });
+  });
+  return { ms: run.ms, bytes: run.bytes, peakRss: run.peakRss, cpu: run.measured };
 }
 
 /**

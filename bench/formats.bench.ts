@@ -9,8 +9,8 @@ import { createApi, type ApiInstance } from '@cdr-reports/api';
 import { generateCdrs, importCdrRecords } from '@cdr-reports/cdr-store';
 import { AccountsRepository } from '@cdr-reports/db';
 import { createLogger } from '@cdr-reports/logging';
-import { AppProcess, startTestServices, waitFor, type TestServices } from '@cdr-reports/testing';
-import { peakRssOfGroup } from './measure';
+import { startTestServices, type TestServices } from '@cdr-reports/testing';
+import { reportOnFreshWorker } from './fresh-worker-report';
 import type { Figure } from './report';
 
 const MB = 1024 * 1024;
@@ -86,41 +86,8 @@ export async function benchFormats(options: { quick: boolean }): Promise<Figure[
   }
 }
 
-/** One report of the account in `format` on a fresh worker process (one job: no fan-out), submit to SUCCESS. */
+/** One report of the account in `format` on a fresh worker process, submit to SUCCESS. */
 async function runReport(services: TestServices, api: ApiInstance, apiKey: string, format: Format, rows: number): Promise<Run> {
-  const worker = new AppProcess(
-    'worker',
-    services.env({ REPORT_FANOUT_ROWS: '1000000000000', ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}) }),
-  );
-  await worker.ready();
-  try {
-    const headers = { authorization: `Bearer ${apiKey}` };
-    const started = performance.now();
-    const created = await api.app.inject({
-      method: 'POST',
-      url: '/v1/reports',
-      headers,
-      payload: { product: 'VOICE-CALL', date_start: MONTH.start, date_end: MONTH.end, format },
-    });
-    if (created.statusCode !== 202) throw new Error(`POST /v1/reports answered ${created.statusCode}: ${created.body}`);
-    const id = (created.json() as { request_id: string }).request_id;
-    const report = await waitFor(
-      async () => {
-        const response = (await api.app.inject({ method: 'GET', url: `/v1/reports/${id}`, headers })).json() as {
-          request_status: string;
-          items_count: number;
-          files?: Array<{ size_bytes: number }>;
-        };
-        if (response.request_status === 'FAILED') throw new Error(`the ${format} bench report failed: ${JSON.stringify(response)}`);
-        return response.request_status === 'SUCCESS' ? response : undefined;
-      },
-      { timeoutMs: 3_600_000, intervalMs: 50, what: `the ${format} bench report to succeed` },
-    );
-    const ms = performance.now() - started;
-    if (report.items_count !== rows) throw new Error(`the ${format} bench report has ${report.items_count} rows, not ${rows}`);
-    const bytes = (report.files ?? []).reduce((total, file) => total + file.size_bytes, 0);
-    return { ms, bytes, peakRss: peakRssOfGroup(worker.child.pid!) };
-  } finally {
-    await worker.stop();
-  }
+  const { ms, bytes, peakRss } = await reportOnFreshWorker(services, api, apiKey, { product: 'VOICE-CALL', date_start: MONTH.start, date_end: MONTH.end, format }, rows);
+  return { ms, bytes, peakRss };
 }
