@@ -34,7 +34,7 @@ export interface StreamedParquetFileOptions {
  *   ended, so that the upload's stream ends only then (and fails, never ends, when the COPY fails);
  * - the input is opened for writing once the COPY has started, which returns when DuckDB has opened it for
  *   reading (before, the CSV written and closed would be lost: a FIFO keeps no data without a reader). If the
- *   COPY fails before it opens the input, a reader opened here releases that wait.
+ *   COPY fails before it opens the input, a reader held here until that open returns releases it.
  * The file holds a COPY slot (parquet-duckdb.ts) from before its COPY starts until it ends.
  */
 export class StreamedParquetFile {
@@ -70,7 +70,7 @@ export class StreamedParquetFile {
         AbortSignal.any([options.signal, stop.signal]),
       ).finally(release);
       const inputFd = openFd(inputPath, 'w');
-      copy.catch(() => releaseWriterOpen(inputPath));
+      copy.catch(() => releaseWriterOpen(inputPath, inputFd));
       const input = new Socket({ fd: await inputFd, readable: false, writable: true });
       // Errors reach the writer through write() and finish(); this keeps a late one (EPIPE after a failed COPY) from being unhandled.
       input.on('error', () => undefined);
@@ -138,11 +138,20 @@ export class StreamedParquetFile {
   }
 }
 
-/** Opens `fifo` for reading and closes it at once: a writer's open() waiting for a reader returns. */
-function releaseWriterOpen(fifo: string): void {
+/**
+ * Holds `fifo` open for reading until `opening` (a writer's open of it) has returned: that open waits for a reader,
+ * and may not even have started yet (it runs on a thread of libuv's pool, perhaps all busy): a reader opened and
+ * closed at once could come and go before it, and it would then wait for ever, holding its thread.
+ */
+function releaseWriterOpen(fifo: string, opening: Promise<number>): void {
+  let reader: number;
   try {
-    closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+    reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch {
-    // Removed already: nothing waits on it.
+    return; // Removed already: nothing waits on it.
   }
+  void opening.then(
+    () => closeSync(reader),
+    () => closeSync(reader),
+  );
 }

@@ -3,11 +3,13 @@
  * DuckDB's reader (a separate instance from the writer's, reading the stored bytes): types, exact values, NULLs,
  * awkward text, empty reports, split files by rows and by bytes, and nothing left behind on failure.
  */
-import { createHash } from 'node:crypto';
+import { createHash, pbkdf2 } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { CDR_COLUMN_NAMES, StorageUnavailableError, type ReportRequest } from '@cdr-reports/domain';
 import { createLogger } from '@cdr-reports/logging';
 import { S3ObjectStore, type ObjectStore } from '@cdr-reports/object-store';
-import { downloadObject, keysUnder, ParquetReader, reportRequest, startTestS3, type TestS3 } from '@cdr-reports/testing';
+import { downloadObject, keysUnder, waitFor, ParquetReader, reportRequest, startTestS3, type TestS3 } from '@cdr-reports/testing';
 import { ParquetOutput, type ParquetOutputOptions } from '../src/parquet-output';
 import { parquetFileNaming } from '../src/parquet-file-naming';
 import type { ExportedFile } from '../src/report-output';
@@ -16,10 +18,24 @@ import type { ExportedFile } from '../src/report-output';
 type TypedField = string | null;
 
 const MIB = 1024 * 1024;
+// libuv's own variable (the size of its pool), not this service's configuration.
+// eslint-disable-next-line no-restricted-properties
+const POOL_THREADS = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 
 /** A field as PostgreSQL's COPY ... CSV writes it: NULL unquoted and empty, '' and anything special quoted. */
 const pgField = (value: TypedField) => (value === null ? '' : value === '' || /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
 const typedCsv = (records: TypedField[][]) => Buffer.from(records.map((fields) => `${fields.map(pgField).join(',')}\n`).join(''));
+
+/** This process's threads blocked in the open() of a FIFO that has no reader (or no writer) yet. */
+function threadsOpeningFifos(): string[] {
+  return readdirSync('/proc/self/task').filter((tid) => {
+    try {
+      return readFileSync(`/proc/self/task/${tid}/wchan`, 'utf8') === 'wait_for_partner';
+    } catch {
+      return false; // the thread has ended
+    }
+  });
+}
 
 /** Deterministic text that compresses little. */
 function noise(seed: number, length: number): string {
@@ -275,6 +291,27 @@ describe('ParquetOutput', () => {
     const reason = new Error('cancelled by the user');
     controller.abort(reason);
     expect(await out.abort(reason)).toBe(reason);
+    expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
+  });
+
+  it('fails, never hangs, when the COPY fails before DuckDB has opened its input (an export aborted before its first row)', async () => {
+    // Every thread of libuv's pool kept busy, so that the input's open() (run on the pool) starts only after the
+    // COPY has failed: a writer's open of a FIFO waits for a reader, and that open must still return.
+    let hogging = true;
+    const hog = async () => {
+      while (hogging) await promisify(pbkdf2)('secret', 'salt', 300_000, 64, 'sha512');
+    };
+    const busy = Array.from({ length: POOL_THREADS }, hog);
+    const controller = new AbortController();
+    const reason = new Error('cancelled before the first row');
+    controller.abort(reason);
+    const { naming, output: out } = output(parquetRequest(), { signal: controller.signal });
+    const failure = await feed(out, typedCsv([generated(1)])).catch((error: unknown) => out.abort(error));
+    hogging = false;
+    await Promise.all(busy);
+    expect(failure).toBeInstanceOf(Error);
+    // No thread of this process is left in a FIFO's open (Linux: wait_for_partner), holding a thread of the pool.
+    await waitFor(() => threadsOpeningFifos().length === 0, { timeoutMs: 5_000, what: 'no thread waiting to open a FIFO' });
     expect(await keysUnder(store, naming.key.slice(0, -naming.name.length))).toEqual([]);
   });
 
