@@ -18,8 +18,7 @@ import type { ExportedFile } from '../src/report-output';
 type TypedField = string | null;
 
 const MIB = 1024 * 1024;
-// libuv's own variable (the size of its pool), not this service's configuration.
-// eslint-disable-next-line no-restricted-properties
+// libuv's own variable: the size of its pool.
 const POOL_THREADS = Number(process.env.UV_THREADPOOL_SIZE) || 4;
 
 /** A field as PostgreSQL's COPY ... CSV writes it: NULL unquoted and empty, '' and anything special quoted. */
