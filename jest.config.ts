@@ -18,6 +18,8 @@ const config: Config = {
   // A global option: Jest ignores it inside a project. Integration tests wait for real servers on a busy machine;
   // how fast things are is measured by the benchmarks, never by a test's clock.
   testTimeout: 60_000,
+  // Builds dist/ (the apps' entry points, which AppProcess and the embedded S3 process run) from the source under test.
+  globalSetup: '<rootDir>/scripts/build.ts',
   projects: [
     {
       ...common,

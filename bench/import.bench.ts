@@ -27,7 +27,7 @@ export async function benchImport(options: { quick: boolean }): Promise<Figure[]
     );
     for (const id of ['bench-a', 'bench-b', 'bench-c']) await db.pool.query(`INSERT INTO accounts (id, name, webhook_secret) VALUES ($1, $1, 'whsec_x')`, [id]);
     const env = { DATABASE_URL: db.url, LOG_LEVEL: 'silent' };
-    const ours = await timeShell(`node --import tsx apps/cli/src/main.ts cdr import "${file}"`, env, ROOT);
+    const ours = await timeShell(`node dist/cli.js cdr import "${file}"`, env, ROOT);
     const loaded = await db.pool.query<{ count: string }>('SELECT count(*) FROM cdrs');
     if (Number(loaded.rows[0]!.count) !== rows) throw new Error(`cdr import loaded ${loaded.rows[0]!.count} rows, not ${rows}`);
 

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 
 /**
  * The highest peak RSS (VmHWM, in bytes) among the live processes of a process group: an app started by
- * AppProcess is a tsx launcher and the node process that runs the app, in one group.
+ * AppProcess starts an app as one node process in a group of its own (a group, should it ever start more).
  */
 export function peakRssOfGroup(pgid: number): number {
   let peak = 0;

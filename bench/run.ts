@@ -13,8 +13,11 @@ import { benchIntake } from './intake.bench';
 import { benchRecords } from './records.bench';
 import { benchSmallReports } from './small-reports.bench';
 import { writeResults, type Figure } from './report';
+import { buildApps } from '../scripts/build';
 
 async function main(): Promise<void> {
+  // The apps' entry points (dist/), which every benchmark's processes run, built from the source measured.
+  await buildApps();
   const quick = process.argv.includes('--quick');
   // BENCH_ONLY=export,callbacks runs some of them (exploring); a full run is every one.
   const only = process.env.BENCH_ONLY?.split(',');

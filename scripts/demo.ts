@@ -16,8 +16,8 @@ import { CsvRecordCounter } from '@cdr-reports/export';
 import { Webhook } from 'standardwebhooks';
 
 const ROOT = path.join(__dirname, '..');
-const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+// The built CLI (dist/cli.js, built by demo.sh's `npm run build`), run with plain node as `npm run cli` runs it.
+const CLI = path.join(ROOT, 'dist', 'cli.js');
 const ACCOUNTS = { parent: 'demo-parent', subaccounts: ['demo-sub-1', 'demo-sub-2'] };
 const ROWS = 200_000;
 const config = loadConfigOrExit();
@@ -28,7 +28,7 @@ const show = (args: string[]) => process.stdout.write(`$ npm run cli -- ${args.j
 
 async function cli<T = unknown>(args: string[]): Promise<T> {
   show(args);
-  const { stdout } = await promisify(execFile)(TSX, [CLI, ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
   return JSON.parse(stdout) as T;
 }
 
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   step('Cluster: API, worker, notifier (and the embedded S3 server)');
   process.stdout.write('$ npm start\n');
   // The demo's callback receiver listens on loopback, which callbacks may reach only when allowed explicitly.
-  const cluster = spawn(TSX, [CLI, 'start', 'all'], {
+  const cluster = spawn(process.execPath, [CLI, 'start', 'all'], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, CALLBACK_ALLOWED_NETWORKS: process.env.CALLBACK_ALLOWED_NETWORKS || '127.0.0.0/8' },

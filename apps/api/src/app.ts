@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { PROJECT_VERSION } from '@cdr-reports/config';
 import type { AccountsRepository, ApiKeysRepository } from '@cdr-reports/db';
 import type { CallbackService, DestinationService, RecordsService, ReportService, ScheduleService } from '@cdr-reports/reports';
 import type { Logger } from '@cdr-reports/logging';
@@ -19,7 +18,6 @@ import { recordsRoutes } from './routes/records.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { schedulesRoutes } from './routes/schedules.routes';
 
-const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
 export interface ApiDependencies {
@@ -86,7 +84,7 @@ export async function buildApi(deps: ApiDependencies): Promise<FastifyInstance> 
     sendProblem(reply, request, Object.assign(new Error(`no route for ${request.method} ${request.url}`), { statusCode: 404 })),
   );
 
-  await registerOpenApi(app, VERSION);
+  await registerOpenApi(app, PROJECT_VERSION);
   await app.register(healthRoutes, { metrics: deps.metrics, readiness: deps.readiness });
   if (deps.admin) await app.register(adminRoutes, deps.admin);
   await app.register(async (v1) => {

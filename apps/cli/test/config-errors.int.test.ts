@@ -1,15 +1,12 @@
 import { execFile } from 'node:child_process';
-import path from 'node:path';
 import { promisify } from 'node:util';
+import { builtEntry, PROJECT_ROOT } from '@cdr-reports/config';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-
-/** Runs an app's entry point with `env` added to a clean environment; resolves with its exit code and output. */
-async function run(script: string, args: string[], env: Record<string, string>) {
+/** Runs the built CLI (as deployments do) with `env` added to a clean environment; resolves with its exit code and output. */
+async function run(args: string[], env: Record<string, string>) {
   try {
-    const { stdout, stderr } = await promisify(execFile)(TSX, [path.join(ROOT, script), ...args], {
-      cwd: ROOT,
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [builtEntry('cli'), ...args], {
+      cwd: PROJECT_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
       timeout: 30_000,
     });
@@ -22,12 +19,13 @@ async function run(script: string, args: string[], env: Record<string, string>) 
 
 describe('a bad setting stops start-up with a message naming the variable', () => {
   it.each([
-    ['apps/api/src/main.ts', [], { PORT: 'eighty' }, /PORT: must be a port number/],
-    ['apps/worker/src/main.ts', [], { REPORT_TTL: 'three days' }, /REPORT_TTL: must be a duration/],
-    ['apps/notifier/src/main.ts', [], { REDIS_URL: 'http://nope' }, /REDIS_URL: must be a redis: or rediss: URL/],
-    ['apps/cli/src/main.ts', ['start', 'api'], { CDR_RETENTION: 'forever', LOG_LEVEL: 'loud' }, /CDR_RETENTION: .*\n.*LOG_LEVEL: /],
-  ])('%s %j with %j', async (script, args, env, message) => {
-    const result = await run(script, args, env);
+    [['start', 'api'], { PORT: 'eighty' }, /PORT: must be a port number/],
+    [['start', 'worker'], { REPORT_TTL: 'three days' }, /REPORT_TTL: must be a duration/],
+    [['start', 'notifier'], { REDIS_URL: 'http://nope' }, /REDIS_URL: must be a redis: or rediss: URL/],
+    [['start', 'api'], { CDR_RETENTION: 'forever', LOG_LEVEL: 'loud' }, /CDR_RETENTION: .*\n.*LOG_LEVEL: /],
+    [['report', 'list'], { DATABASE_URL: 'mysql://nope' }, /DATABASE_URL: /],
+  ])('cli %j with %j', async (args, env, message) => {
+    const result = await run(args, env);
     expect(result.code).toBe(78);
     expect(result.stderr).toMatch(/Invalid configuration/);
     expect(result.stderr).toMatch(message);

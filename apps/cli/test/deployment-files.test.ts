@@ -98,10 +98,12 @@ describe('deployment files', () => {
     expect(conf).toMatch(/^maxmemory-policy noeviction$/m);
   });
 
-  it('the Dockerfile starts the CLI the repository has', () => {
+  it('the Dockerfile builds the CLI the repository has and starts it', () => {
     const dockerfile = read('infra/docker/Dockerfile');
-    expect(dockerfile).toContain('ENTRYPOINT ["node", "--import", "tsx", "apps/cli/src/main.ts"]');
-    expect(readdirSync(path.join(ROOT, 'apps', 'cli', 'src'))).toContain('main.ts');
+    expect(dockerfile).toContain('RUN npm run build');
+    expect(dockerfile).toContain('COPY --from=build /app/dist ./dist');
+    expect(dockerfile).toContain('ENTRYPOINT ["node", "dist/cli.js"]');
+    expect(readFileSync(path.join(ROOT, 'scripts', 'build.ts'), 'utf8')).toContain(`cli: path.join(ROOT, 'apps', 'cli', 'src', 'main.ts')`);
   });
 
   it('Kubernetes runs real commands, with known variables, ports and probes', () => {

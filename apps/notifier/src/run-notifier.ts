@@ -1,7 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { Queue } from 'bullmq';
-import type { Config } from '@cdr-reports/config';
+import { PROJECT_VERSION, type Config } from '@cdr-reports/config';
 import { CallbacksRepository, assertMigrated, createPool } from '@cdr-reports/db';
 import { CallbackOutbox, CallbackQueue, QUEUES, createJobWorker, createWorkerConnection } from '@cdr-reports/jobs';
 import type { Logger } from '@cdr-reports/logging';
@@ -11,9 +9,8 @@ import { AddressPolicy, HostLimiter, createGuardedAgent, retryDelay } from '@cdr
 import { startCallbackRelay } from './callback-relay';
 import { DeliveryAttemptError, processDeliverCallback } from './processors/deliver-callback.processor';
 
-const VERSION = (JSON.parse(readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
 /** Names the product and version to receivers. */
-export const USER_AGENT = `cdr-reports-webhooks/${VERSION}`;
+export const USER_AGENT = `cdr-reports-webhooks/${PROJECT_VERSION}`;
 
 /** Starts the notifier: the callback deliveries and the outbox relay. Returns a function that stops them. */
 export async function runNotifier(config: Config, logger: Logger): Promise<() => Promise<void>> {

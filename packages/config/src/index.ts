@@ -17,3 +17,4 @@ export function loadConfigOrExit(): Config {
     process.exit(78);
   }
 }
+export { PROJECT_ROOT, PROJECT_VERSION, builtEntry } from './project-files';

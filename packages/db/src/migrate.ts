@@ -1,9 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { PROJECT_ROOT } from '@cdr-reports/config';
 import pg from 'pg';
 import { withDefaultUser, type Pool } from './pool';
 
-const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
+const MIGRATIONS_DIR = path.join(PROJECT_ROOT, 'packages', 'db', 'migrations');
 // Any fixed number: every process that migrates takes the same lock, so concurrent start-ups apply each file once.
 const MIGRATION_LOCK = 727_001;
 

@@ -1,21 +1,21 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { builtEntry, PROJECT_ROOT } from '@cdr-reports/config';
 import type { EmbeddedS3, EmbeddedS3Options } from './embedded-s3';
 import { EMBEDDED_S3_CREDENTIALS } from './embedded-s3-credentials';
 
 /**
- * The embedded server's own process: `node --import tsx EMBEDDED_S3_MAIN ...embeddedS3Arguments(options)`.
- * This module loads neither s3rver nor its patch of node:crypto, so a launcher can import it freely.
+ * The embedded server's own process is `node <builtEntry('embeddedS3')> ...embeddedS3Arguments(options)` (main.ts,
+ * built into dist/). This module loads neither s3rver nor its patch of node:crypto, so a launcher can import it freely.
  */
-export const EMBEDDED_S3_MAIN = path.join(__dirname, 'main.ts');
 
 export interface EmbeddedS3ProcessOptions extends EmbeddedS3Options {
   /** pino level of the server's own log. Default `info`. */
   logLevel?: string;
 }
 
-/** The command-line arguments of EMBEDDED_S3_MAIN for these options (the folder made absolute). */
+/** The command-line arguments of the server's process for these options (the folder made absolute). */
 export function embeddedS3Arguments(options: EmbeddedS3ProcessOptions): string[] {
   return [
     '--port',
@@ -27,7 +27,7 @@ export function embeddedS3Arguments(options: EmbeddedS3ProcessOptions): string[]
   ];
 }
 
-/** The options EMBEDDED_S3_MAIN was given; throws (an ERR_PARSE_ARGS_* error or a RangeError) on bad ones. */
+/** The options the server's process was given; throws (an ERR_PARSE_ARGS_* error or a RangeError) on bad ones. */
 export function parseEmbeddedS3Arguments(argv: string[]): EmbeddedS3ProcessOptions {
   const { values } = parseArgs({
     args: argv,
@@ -68,7 +68,7 @@ export interface EmbeddedS3Process extends EmbeddedS3 {
   readonly log: string;
 }
 
-/** How long the process may take to start listening (tsx compiles on the way). */
+/** How long the process may take to start listening. */
 const START_TIMEOUT_MS = 30_000;
 /** A process still running this long after SIGTERM is killed (its server cuts connections after 5 s). */
 const STOP_TIMEOUT_MS = 15_000;
@@ -79,10 +79,9 @@ const STOP_TIMEOUT_MS = 15_000;
  * a supervisor does; the process also stops by itself when this one exits (its IPC channel closes).
  */
 export async function startEmbeddedS3Process(options: EmbeddedS3ProcessOptions): Promise<EmbeddedS3Process> {
-  // As the apps run in their images: node with tsx's loader, no tsx wrapper process in between.
-  const child = spawn(process.execPath, ['--import', 'tsx', EMBEDDED_S3_MAIN, ...embeddedS3Arguments(options)], {
-    // Where `tsx` resolves from (the workspace's node_modules, up the tree).
-    cwd: path.dirname(EMBEDDED_S3_MAIN),
+  // As the apps run in their images: plain node and the built entry point.
+  const child = spawn(process.execPath, [builtEntry('embeddedS3'), ...embeddedS3Arguments(options)], {
+    cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   let output = '';

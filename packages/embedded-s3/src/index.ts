@@ -3,7 +3,6 @@ export { EMBEDDED_S3_CREDENTIALS, type EmbeddedS3Credentials } from './embedded-
 export {
   startEmbeddedS3Process,
   embeddedS3Arguments,
-  EMBEDDED_S3_MAIN,
   type EmbeddedS3Process,
   type EmbeddedS3ProcessOptions,
 } from './embedded-s3-process';

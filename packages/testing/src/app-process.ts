@@ -1,10 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '@cdr-reports/worker';
+import { builtEntry, PROJECT_ROOT } from '@cdr-reports/config';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '@cdr-reports/worker/node-flags';
 import { waitFor } from './wait';
-
-const ROOT = path.resolve(__dirname, '..', '..', '..');
-const CLI = path.join(ROOT, 'apps', 'cli', 'src', 'main.ts');
 
 export type AppName = 'api' | 'worker' | 'notifier';
 
@@ -24,12 +21,11 @@ export class AppProcess {
     const inherited = Object.fromEntries(
       Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'HOME' || name.startsWith('PG')),
     );
-    // As the Docker image runs it: node with tsx's loader, no tsx wrapper process. The wrapper relays a signal
-    // and, when the app has not acknowledged it within 60 ms (a busy event loop under load), kills it with
-    // SIGKILL and exits 143: a graceful stop measured through it failed at random.
-    this.child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', app], {
-      cwd: ROOT,
-      // Its own process group (with esbuild's service process), so that kill -9 reaches all of it.
+    // As the Docker image runs it: plain node and the built CLI (Jest's globalSetup builds it from the source
+    // under test), no wrapper process (a wrapper such as tsx's relays signals, and kills a busy app with SIGKILL).
+    this.child = spawn(process.execPath, [builtEntry('cli'), 'start', app], {
+      cwd: PROJECT_ROOT,
+      // Its own process group, so that kill -9 reaches all of it.
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       // A worker runs with the flags every deployment gives it (env can override them, as NODE_OPTIONS).

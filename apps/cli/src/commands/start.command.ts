@@ -1,17 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import path from 'node:path';
-import { runApi } from '@cdr-reports/api';
+import { builtEntry } from '@cdr-reports/config';
 import { createProducerConnection, upsertSchedules } from '@cdr-reports/jobs';
 import { runUntilSignal } from '@cdr-reports/lifecycle';
 import { createLogger } from '@cdr-reports/logging';
-import { runNotifier } from '@cdr-reports/notifier';
-import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS, runWorker } from '@cdr-reports/worker';
+import { WORKER_ENVIRONMENT, WORKER_NODE_FLAGS } from '@cdr-reports/worker/node-flags';
 import { UsageError, type CliContext } from '../context';
 import type { Command } from './command';
-
-// The CLI's entry point; children run it again with `start <app>` under the same loader flags (tsx).
-const CLI_MAIN = path.join(__dirname, '..', 'main.ts');
 
 const APPS = ['api', 'worker', 'notifier'] as const;
 
@@ -34,10 +29,12 @@ export const startCommand: Command = {
       await ctx.close();
       const logger = createLogger({ app: target!, level: ctx.config.logLevel });
       const config = ctx.config;
+      // Each app loaded only here, so that a process holds only its own app's code and libraries (a worker never
+      // loads Fastify, an api never loads DuckDB).
       const starters: Record<string, () => Promise<() => Promise<void>>> = {
-        api: () => runApi(config, logger),
-        worker: () => runWorker(config, logger),
-        notifier: () => runNotifier(config, logger),
+        api: async () => (await import('@cdr-reports/api')).runApi(config, logger),
+        worker: async () => (await import('@cdr-reports/worker')).runWorker(config, logger),
+        notifier: async () => (await import('@cdr-reports/notifier')).runNotifier(config, logger),
         // Loaded only here: this process is then the embedded server alone (it patches its node:crypto).
         s3: async () => (await import('@cdr-reports/embedded-s3')).serveEmbeddedS3({ port: config.embeddedS3Port, directory: config.embeddedS3Dir }, logger),
       };
@@ -64,7 +61,8 @@ async function startAll(ctx: CliContext): Promise<number> {
 
   const children = new Map<string, ChildProcess>();
   let stopping = false;
-  const spawnApp = (name: string, command: string[] = [CLI_MAIN, 'start', name]) => {
+  // Every app runs the built CLI (dist/cli.js, npm run build) with plain node.
+  const spawnApp = (name: string, command: string[] = [builtEntry('cli'), 'start', name]) => {
     const flags = name === 'worker' ? WORKER_NODE_FLAGS : [];
     // The worker and the notifier serve /metrics on ports of their own: METRICS_PORT and the next one.
     const env =
@@ -73,7 +71,7 @@ async function startAll(ctx: CliContext): Promise<number> {
         : name === 'worker'
           ? { ...WORKER_ENVIRONMENT, ...process.env }
           : process.env;
-    const child = spawn(process.execPath, [...process.execArgv, ...flags, ...command], {
+    const child = spawn(process.execPath, [...flags, ...command], {
       env,
       stdio: 'inherit',
     });
@@ -107,9 +105,9 @@ async function startAll(ctx: CliContext): Promise<number> {
   if (!ctx.config.s3Endpoint) {
     // A process of its own, from the embedded-s3 package's entry (not the CLI): s3rver and its patch of
     // node:crypto never come near the api, the worker or the notifier. Imported lazily for the same reason.
-    const { EMBEDDED_S3_MAIN, embeddedS3Arguments } = await import('@cdr-reports/embedded-s3');
+    const { embeddedS3Arguments } = await import('@cdr-reports/embedded-s3');
     const options = { port: ctx.config.embeddedS3Port, directory: ctx.config.embeddedS3Dir, logLevel: ctx.config.logLevel };
-    spawnApp('s3', [EMBEDDED_S3_MAIN, ...embeddedS3Arguments(options)]);
+    spawnApp('s3', [builtEntry('embeddedS3'), ...embeddedS3Arguments(options)]);
     await waitForPort(ctx.config.embeddedS3Port, 15_000);
   }
   for (const app of APPS) spawnApp(app);

@@ -1,0 +1,65 @@
+/**
+ * `npm run build`: the processes' entry points as plain JavaScript, in dist/, which every launcher runs with
+ * plain node (npm start, the demo, the tests' AppProcess, the benchmarks, the Docker image):
+ * - dist/cli.js: the CLI, which also runs the api, the worker and the notifier (`cli start <app>`);
+ * - dist/embedded-s3.js: the embedded S3 server's own process.
+ * esbuild bundles this project's TypeScript (the @cdr-reports/* workspaces) into each file and leaves every npm
+ * package to node's require from node_modules, as it is. Why not run the source through tsx's loader, as before:
+ * the loader and its compile cache cost every process about 40 MiB resident, a third of a worker at rest
+ * (measured in the README's design notes). Type checking is tsc's job (npm run typecheck), not this one's.
+ *
+ * Also Jest's globalSetup: every test run starts from entry points built from the source it tests. Files are
+ * replaced atomically and only when changed, so a run never starts a half-written file of another.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { build, type Plugin } from 'esbuild';
+
+const ROOT = path.join(__dirname, '..');
+export const DIST = path.join(ROOT, 'dist');
+
+const ENTRIES = {
+  cli: path.join(ROOT, 'apps', 'cli', 'src', 'main.ts'),
+  'embedded-s3': path.join(ROOT, 'packages', 'embedded-s3', 'src', 'main.ts'),
+};
+
+/** Bare imports of anything but this project's workspaces stay require()s of node_modules. */
+const npmPackagesExternal: Plugin = {
+  name: 'npm-packages-external',
+  setup(builder) {
+    builder.onResolve({ filter: /^[^./]/ }, (args) => (args.path.startsWith('@cdr-reports/') ? undefined : { path: args.path, external: true }));
+  },
+};
+
+export async function buildApps(): Promise<void> {
+  const result = await build({
+    entryPoints: ENTRIES,
+    outdir: DIST,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // Stack traces name the TypeScript source: the entry points turn source maps on (process.setSourceMapsEnabled).
+    sourcemap: 'linked',
+    sourcesContent: false,
+    plugins: [npmPackagesExternal],
+    write: false,
+    logLevel: 'warning',
+  });
+  mkdirSync(DIST, { recursive: true });
+  for (const file of result.outputFiles) {
+    if (existsSync(file.path) && readFileSync(file.path).equals(file.contents)) continue;
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    writeFileSync(temporary, file.contents);
+    renameSync(temporary, file.path);
+  }
+}
+
+export default buildApps;
+
+if (require.main === module) {
+  buildApps().catch((error: unknown) => {
+    process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
