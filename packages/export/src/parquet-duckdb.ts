@@ -16,26 +16,35 @@ import type { ParquetColumn, ParquetColumnType } from '@cdr-reports/domain';
 import { parquetTempRoot } from './parquet-temp';
 
 /**
- * Rows of one row group, which DuckDB holds in memory until it is written: about 3 MiB of CDRs. Smaller groups
- * keep less resident (20,480 rows: about 20 MiB more at the peak) and make files about 2% larger.
+ * Rows of one row group. DuckDB reads and writes 2,048 rows at a time and holds a row group in memory until it is
+ * written, so what fits in MEMORY_LIMIT depends on how wide the records are. CDRs without their message body are
+ * a few hundred bytes: 10,240 rows (about 3 MiB) keep files compact (fewer, larger groups) and take records
+ * averaging up to about 700 bytes. A message body has no bound: with it, groups of 2,048 rows take records
+ * averaging up to about 2 KiB. Wider records fail the report with DuckDB's out-of-memory error (the report's
+ * error says so) rather than take the worker's memory. Measured with scratch runs of one COPY, 2026-12-07.
  */
 const ROW_GROUP_ROWS = 10_240;
+const ROW_GROUP_ROWS_WITH_MESSAGE_BODY = 2_048;
 /** zstd level of the column chunks (zstd's own default; higher levels cost time for little). */
 const ZSTD_LEVEL = 3;
 /**
  * DuckDB's memory for every COPY of the process at once (its buffer manager: row groups, CSV buffers); what does
  * not fit goes to its temporary folder. Reading a FIFO, DuckDB's CSV reader keeps every buffer it has read until
  * the COPY ends (it cannot read a pipe twice; duckdb/duckdb#25165), so past this much they are written to that
- * folder: about the size of the file's typed CSV on disk (1 GB for 5M CDRs), removed when the COPY ends. A row
- * group must fit in memory (it cannot be cut by bytes while rows keep their order): records averaging up to
- * about 2 KiB (long message bodies) fit; longer ones fail the report with DuckDB's out-of-memory error rather
- * than take the worker's memory.
+ * folder: about the size of the file's typed CSV on disk (1 GB for 5M CDRs), removed when the COPY ends.
+ * 64 MB held about 40 MiB more at a worker's peak than 40 MB, for no measurable speed.
  */
-const MEMORY_LIMIT = '64MB';
+const MEMORY_LIMIT = '40MB';
 /** The longest record (one CDR with its message body) the CSV reader takes; a longer one fails the report. */
-const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+const MAX_RECORD_BYTES = 4 * 1024 * 1024;
 /** The CSV reader's buffer: at least two records of the longest. */
 const CSV_BUFFER_BYTES = 2 * MAX_RECORD_BYTES;
+/**
+ * DuckDB's allocator (jemalloc, linked into its library on Linux) keeps freed pages for ten seconds by default, for
+ * reuse: across a COPY's row groups that is about 6 MiB more at the peak. Returned at once instead, unless the
+ * deployment sets its own configuration (DuckDB's variable, read when its library loads, see duckdb()).
+ */
+const JEMALLOC_CONF = 'dirty_decay_ms:0,muzzy_decay_ms:0';
 
 // libuv's own variable, read by libuv when the pool starts (not this service's configuration): the size it has.
 // eslint-disable-next-line no-restricted-properties
@@ -51,6 +60,9 @@ let instance: Promise<DuckDBInstance> | undefined;
  * extension downloaded or loaded on its own.
  */
 function duckdb(): Promise<DuckDBInstance> {
+  // Not this service's configuration: the environment of the library about to load.
+  // eslint-disable-next-line no-restricted-properties
+  process.env.DUCKDB_JE_MALLOC_CONF ??= JEMALLOC_CONF;
   instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => {
     return DuckDBInstance.create(':memory:', {
       threads: '1',
@@ -94,6 +106,11 @@ const slots = new Slots(COPY_SLOTS);
 /** Waits for one of the process's COPY slots; resolves with the function that gives it back (once is enough). */
 export function acquireCopySlot(): Promise<() => void> {
   return slots.acquire();
+}
+
+/** Rows per row group for these columns (see ROW_GROUP_ROWS). */
+function rowGroupRows(columns: readonly ParquetColumn[]): number {
+  return columns.some((column) => column.name === 'message_body') ? ROW_GROUP_ROWS_WITH_MESSAGE_BODY : ROW_GROUP_ROWS;
 }
 
 /** A SQL string literal. */
@@ -145,7 +162,7 @@ function copySql({ columns, metadata, input, output, limit }: CsvToParquet): str
   const kv = struct(Object.entries(metadata).map(([key, value]) => [key, literal(value)]));
   return (
     `COPY (${select}) TO ${literal(output)} ` +
-    `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${ROW_GROUP_ROWS}, KV_METADATA ${kv})`
+    `(FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL ${ZSTD_LEVEL}, ROW_GROUP_SIZE ${rowGroupRows(columns)}, KV_METADATA ${kv})`
   );
 }
 
