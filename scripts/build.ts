@@ -1,7 +1,10 @@
 /**
  * `npm run build`: the processes' entry points as plain JavaScript, in dist/, which every launcher runs with
  * plain node (npm start, the demo, the tests' AppProcess, the benchmarks, the Docker image):
- * - dist/cli.js: the CLI, which also runs the api, the worker and the notifier (`cli start <app>`);
+ * - dist/cli.js: the CLI, which also runs the api, the worker and the notifier (`cli start <app>`, what the
+ *   launchers use);
+ * - dist/api.js, dist/worker.js, dist/notifier.js: each app's own main.ts, for a process manager that starts an
+ *   app without the CLI;
  * - dist/embedded-s3.js: the embedded S3 server's own process.
  * esbuild bundles this project's TypeScript (the @cdr-reports/* workspaces) into each file and leaves every npm
  * package to node's require from node_modules, as it is. Why not run the source through tsx's loader, as before:
@@ -20,6 +23,9 @@ export const DIST = path.join(ROOT, 'dist');
 
 const ENTRIES = {
   cli: path.join(ROOT, 'apps', 'cli', 'src', 'main.ts'),
+  api: path.join(ROOT, 'apps', 'api', 'src', 'main.ts'),
+  worker: path.join(ROOT, 'apps', 'worker', 'src', 'main.ts'),
+  notifier: path.join(ROOT, 'apps', 'notifier', 'src', 'main.ts'),
   'embedded-s3': path.join(ROOT, 'packages', 'embedded-s3', 'src', 'main.ts'),
 };
 

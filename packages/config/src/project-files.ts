@@ -22,6 +22,9 @@ export const PROJECT_VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 
 /** The built entry points (`npm run build`), which every launcher runs with plain node. */
 export const BUILT_ENTRY = {
   cli: path.join(PROJECT_ROOT, 'dist', 'cli.js'),
+  api: path.join(PROJECT_ROOT, 'dist', 'api.js'),
+  worker: path.join(PROJECT_ROOT, 'dist', 'worker.js'),
+  notifier: path.join(PROJECT_ROOT, 'dist', 'notifier.js'),
   embeddedS3: path.join(PROJECT_ROOT, 'dist', 'embedded-s3.js'),
 } as const;
 
