@@ -17,4 +17,4 @@ export function loadConfigOrExit(): Config {
     process.exit(78);
   }
 }
-export { PROJECT_ROOT, PROJECT_VERSION, builtEntry } from './project-files';
+export { PROJECT_ROOT, PROJECT_VERSION, builtEntry, type BuiltEntryName } from './project-files';

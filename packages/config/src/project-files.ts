@@ -19,18 +19,12 @@ export const PROJECT_ROOT = findProjectRoot(__dirname);
 /** The project's version (its package.json's). */
 export const PROJECT_VERSION = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** The built entry points (`npm run build`), which every launcher runs with plain node. */
-export const BUILT_ENTRY = {
-  cli: path.join(PROJECT_ROOT, 'dist', 'cli.js'),
-  api: path.join(PROJECT_ROOT, 'dist', 'api.js'),
-  worker: path.join(PROJECT_ROOT, 'dist', 'worker.js'),
-  notifier: path.join(PROJECT_ROOT, 'dist', 'notifier.js'),
-  embeddedS3: path.join(PROJECT_ROOT, 'dist', 'embedded-s3.js'),
-} as const;
+/** The built entry points (`npm run build`: dist/<name>.js), which every launcher runs with plain node. */
+export type BuiltEntryName = 'cli' | 'api' | 'worker' | 'notifier' | 'embedded-s3';
 
 /** The path of a built entry point; throws, saying what to run, when it has not been built. */
-export function builtEntry(name: keyof typeof BUILT_ENTRY): string {
-  const file = BUILT_ENTRY[name];
+export function builtEntry(name: BuiltEntryName): string {
+  const file = path.join(PROJECT_ROOT, 'dist', `${name}.js`);
   if (!existsSync(file)) throw new Error(`${path.relative(PROJECT_ROOT, file)} does not exist: run \`npm run build\` first`);
   return file;
 }

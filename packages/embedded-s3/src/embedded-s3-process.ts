@@ -6,7 +6,7 @@ import type { EmbeddedS3, EmbeddedS3Options } from './embedded-s3';
 import { EMBEDDED_S3_CREDENTIALS } from './embedded-s3-credentials';
 
 /**
- * The embedded server's own process is `node <builtEntry('embeddedS3')> ...embeddedS3Arguments(options)` (main.ts,
+ * The embedded server's own process is `node <builtEntry('embedded-s3')> ...embeddedS3Arguments(options)` (main.ts,
  * built into dist/). This module loads neither s3rver nor its patch of node:crypto, so a launcher can import it freely.
  */
 
@@ -80,7 +80,7 @@ const STOP_TIMEOUT_MS = 15_000;
  */
 export async function startEmbeddedS3Process(options: EmbeddedS3ProcessOptions): Promise<EmbeddedS3Process> {
   // As the apps run in their images: plain node and the built entry point.
-  const child = spawn(process.execPath, [builtEntry('embeddedS3'), ...embeddedS3Arguments(options)], {
+  const child = spawn(process.execPath, [builtEntry('embedded-s3'), ...embeddedS3Arguments(options)], {
     cwd: PROJECT_ROOT,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

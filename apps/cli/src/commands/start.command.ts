@@ -107,7 +107,7 @@ async function startAll(ctx: CliContext): Promise<number> {
     // node:crypto never come near the api, the worker or the notifier. Imported lazily for the same reason.
     const { embeddedS3Arguments } = await import('@cdr-reports/embedded-s3');
     const options = { port: ctx.config.embeddedS3Port, directory: ctx.config.embeddedS3Dir, logLevel: ctx.config.logLevel };
-    spawnApp('s3', [builtEntry('embeddedS3'), ...embeddedS3Arguments(options)]);
+    spawnApp('s3', [builtEntry('embedded-s3'), ...embeddedS3Arguments(options)]);
     await waitForPort(ctx.config.embeddedS3Port, 15_000);
   }
   for (const app of APPS) spawnApp(app);
