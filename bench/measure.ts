@@ -3,19 +3,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 
 /**
- * The highest peak RSS (VmHWM, in bytes) among the live processes of a process group: an app started by
- * AppProcess starts an app as one node process in a group of its own (a group, should it ever start more).
+ * The highest peak RSS (VmHWM, in bytes) among the live processes of a process group: AppProcess starts an app as
+ * one node process in a group of its own (a group, should it ever start more).
  */
 export function peakRssOfGroup(pgid: number): number {
   let peak = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const pid of groupPids(pgid)) {
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // Fields after the command (which may hold spaces) start at the last ')'.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) !== pgid) continue;
-      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${entry}/status`, 'utf8'));
+      const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
       if (match) peak = Math.max(peak, Number(match[1]) * 1024);
     } catch {
       // the process ended meanwhile
@@ -72,14 +67,15 @@ function statFields(pid: number | string): string[] | undefined {
 
 /** CPU seconds (user and system) used so far by the processes of process group `pgid` that are still running. */
 export function cpuSecondsOfGroup(pgid: number): number {
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = statFields(entry);
-    // state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime cutime cstime
-    if (fields && Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / ticksPerSecond();
+  return groupPids(pgid).reduce((total, pid) => total + cpuSecondsOf(pid), 0);
+}
+
+/** The live processes of process group `pgid`. */
+function groupPids(pgid: number): number[] {
+  // state ppid pgrp ...: the group is the third field.
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry) && Number(statFields(entry)?.[2]) === pgid)
+    .map(Number);
 }
 
 /** CPU seconds (user and system) of one process so far, or 0 once it has ended. */
