@@ -16,7 +16,7 @@ import { CsvRecordCounter } from '@cdr-reports/export';
 import { Webhook } from 'standardwebhooks';
 
 const ROOT = path.join(__dirname, '..');
-// The built CLI (dist/cli.js, built by demo.sh's `npm run build`), run with plain node as `npm run cli` runs it.
+// The built CLI (dist/cli.js, which demo.sh builds first), run with plain node as `npm run cli` runs it.
 const CLI = path.join(ROOT, 'dist', 'cli.js');
 const ACCOUNTS = { parent: 'demo-parent', subaccounts: ['demo-sub-1', 'demo-sub-2'] };
 const ROWS = 200_000;

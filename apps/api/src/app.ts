@@ -18,7 +18,6 @@ import { recordsRoutes } from './routes/records.routes';
 import { reportsRoutes } from './routes/reports.routes';
 import { schedulesRoutes } from './routes/schedules.routes';
 
-
 /** What the API needs from the outside world; main.ts builds the real ones, tests build them on test services. */
 export interface ApiDependencies {
   logger: Logger;

@@ -60,10 +60,11 @@ let instance: Promise<DuckDBInstance> | undefined;
  * extension downloaded or loaded on its own.
  */
 function duckdb(): Promise<DuckDBInstance> {
+  if (instance) return instance;
   // Not this service's configuration: the environment of the library about to load.
   // eslint-disable-next-line no-restricted-properties
   process.env.DUCKDB_JE_MALLOC_CONF ??= JEMALLOC_CONF;
-  instance ??= import('@duckdb/node-api').then(({ DuckDBInstance }) => {
+  instance = import('@duckdb/node-api').then(({ DuckDBInstance }) => {
     return DuckDBInstance.create(':memory:', {
       threads: '1',
       memory_limit: MEMORY_LIMIT,

@@ -325,9 +325,10 @@ describe('ParquetOutput', () => {
 
     const fields = FIELDS.filter((name) => name !== 'message_body');
     const refs = Array.from({ length: 25_000 }, (_, n) => generated(n).filter((_, i) => FIELDS[i] !== 'message_body').map((value, i) => (fields[i] === 'client_ref' ? noise(n, 540) : value)));
+    const narrowCsv = typedCsv(refs);
+    expect(narrowCsv.length / 25_000).toBeGreaterThan(650);
     const narrow = output(parquetRequest({ fields }));
-    const [records] = await feed(narrow.output, typedCsv(refs));
-    expect(typedCsv(refs).length / 25_000).toBeGreaterThan(650);
+    const [records] = await feed(narrow.output, narrowCsv);
     expect((await readStored(records!)).rows[24_999]!.client_ref).toBe(noise(24_999, 540));
   });
 
