@@ -165,6 +165,14 @@ describe('exportReport as Parquet', () => {
     const path = await reader.file(await downloadObject(store, result.fileKey));
     const [sums] = await reader.query(`SELECT sum(total_price)::VARCHAR AS total, count(answer_time) AS answered FROM '${path}'`);
     expect(normalDecimal(String(sums!.total))).toBe(result.summary.total_price.GBP);
+    // Column chunks in zstd, without bloom filters (their dictionaries already filter exactly; the filters would
+    // be held in memory until the file ends), in row groups of 2,048 rows (the report has message_body).
+    const chunks = await reader.query(
+      `SELECT row_group_id, row_group_num_rows AS rows, compression, bloom_filter_length AS bloom FROM parquet_metadata('${path}')`,
+    );
+    expect(new Set(chunks.map((chunk) => chunk.compression))).toEqual(new Set(['ZSTD']));
+    expect(chunks.filter((chunk) => chunk.bloom !== null && Number(chunk.bloom) > 0)).toEqual([]);
+    expect(new Set(chunks.map((chunk) => Number(chunk.rows)))).toEqual(new Set([2048, 5000 - 2 * 2048]));
   });
 
   it('writes a usage report: day as DATE, dimensions as strings (NULL kept), counts as INT64, totals exact', async () => {
