@@ -71,8 +71,8 @@ describe('exportCopySql', () => {
 
   it('writes the requested columns in the requested order, then orders rows by start_time and id', () => {
     const sql = exportCopySql(request({ fields: ['to', 'price', 'id', 'message_body', 'start_time'] }), ['acme'], RANGE, pg.escapeLiteral, true);
-    const aliases = [...sql.matchAll(/ AS "([a-z_]+)"/g)].map((m) => m[1]);
-    expect(aliases).toEqual(['to', 'price', 'id', 'message_body', 'start_time']);
+    // Raw values (csv-rendering.ts finishes timestamps and escaping), named as the columns in the header.
+    expect(sql).toMatch(/^COPY \(SELECT c\."to", c\."price", c\."id", c\."message_body", c\."start_time"\nFROM /);
     expect(sql).toMatch(/ORDER BY c\.start_time, c\.id\) TO STDOUT WITH \(FORMAT csv, HEADER true\)$/);
   });
 

@@ -1,10 +1,11 @@
 /**
- * The SQL of a report: PostgreSQL renders the CSV itself (COPY ... TO STDOUT), which is several times
- * cheaper than building row objects in JavaScript. Column choice, time zone, formula escaping and exact
- * decimals are all expressed here. COPY takes no bind parameters, so every value is inlined through
+ * The SQL of a report: PostgreSQL writes the CSV itself (COPY ... TO STDOUT), which is several times
+ * cheaper than building row objects in JavaScript. Column choice, time zone and exact decimals are expressed
+ * here; a CSV report's timestamps and formula escaping are finished on its bytes (csv-rendering.ts). COPY takes no bind parameters, so every value is inlined through
  * `literal` (the driver's escapeLiteral), never by string concatenation of raw input.
  */
 import { CDR_COLUMNS, USAGE_DIMENSIONS, type ReportRequest } from '@cdr-reports/domain';
+import type { FieldRendering } from './csv-rendering';
 
 export type Literal = (value: string) => string;
 
@@ -22,33 +23,31 @@ export interface TimeRange {
 
 const COLUMN_BY_NAME = new Map(CDR_COLUMNS.map((c) => [c.name, c]));
 
-// A spreadsheet runs a cell as a formula when it begins with one of these.
-const FORMULA_START = `left(%s, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r')`;
-// from/to that are plain numbers (+4420..., 447700...) are data, not formulas: written verbatim.
-const PLAIN_NUMBER = `%s ~ '^\\+?[0-9]+$'`;
-
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** The expression that writes one column into the CSV. */
-function columnExpression(name: string): string {
-  const column = COLUMN_BY_NAME.get(name);
-  if (!column) throw new Error(`unknown column ${name}`);
+/**
+ * A timestamp column as RFC 3339 in the session time zone (SET LOCAL TimeZone), with only as many fraction digits
+ * as the instant needs: none, milliseconds or microseconds. What the records API returns; a CSV report gets the
+ * same form from csv-rendering.ts, which costs less there.
+ */
+function timestampExpression(name: string): string {
   const ref = `c.${quoteIdent(name)}`;
-  if (column.timestamp) {
-    // RFC 3339 in the session time zone (SET LOCAL TimeZone), with only as many fraction digits as the
-    // instant needs: none, milliseconds or microseconds.
-    return `CASE WHEN date_trunc('second', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
+  return `CASE WHEN date_trunc('second', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
       WHEN date_trunc('milliseconds', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MSTZH:TZM')
       ELSE to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') END`;
-  }
-  if (column.kind === 'free-text') {
-    return `CASE WHEN ${FORMULA_START.replace('%s', ref)} THEN '''' || ${ref} ELSE ${ref} END`;
-  }
-  if (column.kind === 'address') {
-    return `CASE WHEN ${FORMULA_START.replace('%s', ref)} AND NOT ${PLAIN_NUMBER.replace('%s', ref)} THEN '''' || ${ref} ELSE ${ref} END`;
-  }
-  // uuid, text codes, integers and numeric: their text form is exact (numeric keeps its stored digits).
-  return `${ref}::text`;
+}
+
+/**
+ * What each field of a CSV report needs once PostgreSQL has written it (csv-rendering.ts): timestamps their
+ * RFC 3339 form, free text and addresses the spreadsheet escaping of formulas; the rest is final as written.
+ */
+export function csvFieldRenderings(fields: readonly string[]): FieldRendering[] {
+  return fields.map((name) => {
+    const column = COLUMN_BY_NAME.get(name);
+    if (!column) throw new Error(`unknown column ${name}`);
+    if (column.timestamp) return 'timestamp';
+    return column.kind === 'free-text' || column.kind === 'address' ? column.kind : 'plain';
+  });
 }
 
 /**
@@ -144,7 +143,7 @@ export function matchingRows(
   return branches.length === 1 ? `(${branches[0]}) c` : `(${branches.join('\nUNION ALL\n')}) c`;
 }
 
-/** COPY of one time range of the report as CSV (with the header row when `header`). */
+/** COPY of one time range of the report as CSV (with the header row when `header`), before csv-rendering.ts. */
 export function exportCopySql(
   request: ReportRequest,
   accountIds: readonly string[],
@@ -152,7 +151,11 @@ export function exportCopySql(
   literal: Literal,
   header: boolean,
 ): string {
-  const columns = request.fields.map((name) => `${columnExpression(name)} AS ${quoteIdent(name)}`).join(',\n  ');
+  // Every value in PostgreSQL's own text output; csv-rendering.ts finishes timestamps and escaping as it streams.
+  const columns = request.fields.map((name) => {
+    if (!COLUMN_BY_NAME.has(name)) throw new Error(`unknown column ${name}`);
+    return `c.${quoteIdent(name)}`;
+  }).join(', ');
   const select = `SELECT ${columns}\nFROM ${matchingRows(request, accountIds, range, literal)}\nORDER BY c.start_time, c.id`;
   return `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER ${header ? 'true' : 'false'})`;
 }
@@ -275,5 +278,5 @@ export function recordsByIdSql(fields: readonly string[]): string {
 export function recordColumnExpression(name: string): string {
   const column = COLUMN_BY_NAME.get(name);
   if (!column) throw new Error(`unknown column ${name}`);
-  return column.timestamp ? columnExpression(name) : `c.${quoteIdent(name)}::text`;
+  return column.timestamp ? timestampExpression(name) : `c.${quoteIdent(name)}::text`;
 }

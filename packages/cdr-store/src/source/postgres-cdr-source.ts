@@ -3,9 +3,10 @@ import { to as copyTo } from 'pg-copy-streams';
 import { translatePgError, watchConnection, type Pool, type PoolClient } from '@cdr-reports/db';
 import { listPartitions, type Partition } from '../partitions';
 import { addDecimals, type ReportSummary } from '@cdr-reports/domain';
-import { estimateSql, exportCopySql, recordsByIdSql, recordsPageSql, summarySql, usageCopySql, usageSelectSql, type QueryAccounts, type RecordPosition, type TimeRange } from './cdr-queries';
+import { csvFieldRenderings, estimateSql, exportCopySql, recordsByIdSql, recordsPageSql, summarySql, usageCopySql, usageSelectSql, type QueryAccounts, type RecordPosition, type TimeRange } from './cdr-queries';
 import { jsonlCopySql } from './jsonl-queries';
 import type { CdrSelection, CdrSource, CsvSegment, RecordsPageRead, ReportRead, SourceRow } from './cdr-source';
+import { CsvRenderer } from './csv-rendering';
 import { typedCopySql } from './typed-csv-queries';
 
 /**
@@ -28,6 +29,8 @@ export class PostgresCdrSource implements CdrSource {
       const literal = literalOf(client);
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await client.query(`SET LOCAL TimeZone = ${literal(request.timezone)}`);
+      // The form csv-rendering.ts reads timestamps in, whatever the server's default.
+      await client.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
       if (request.type === 'usage') {
         // The groups of a busy hierarchy are sorted in memory rather than spilled to disk.
         await client.query(`SET LOCAL work_mem = '64MB'`);
@@ -53,10 +56,21 @@ export class PostgresCdrSource implements CdrSource {
         const asked = request.type === 'usage' ? undefined : partitions;
         return new PostgresReportRead(client, connection, summary, asked, (segment) => jsonlCopySql(request, accountIds, segment, literal));
       }
-      return new PostgresReportRead(client, connection, summary, partitions, (segment, header) =>
+      if (request.format === 'parquet') {
         // Parquet types its values itself: it reads the typed CSV (typed-csv-queries.ts).
-        request.format === 'parquet' ? typedCopySql(request, accountIds, segment, literal) :
-        request.type === 'usage' ? usageCopySql(request, accountIds, segment, literal) : exportCopySql(request, accountIds, segment, literal, header),
+        return new PostgresReportRead(client, connection, summary, partitions, (segment) => typedCopySql(request, accountIds, segment, literal));
+      }
+      if (request.type === 'usage') {
+        return new PostgresReportRead(client, connection, summary, partitions, (segment) => usageCopySql(request, accountIds, segment, literal));
+      }
+      const renderings = csvFieldRenderings(request.fields);
+      return new PostgresReportRead(
+        client,
+        connection,
+        summary,
+        partitions,
+        (segment, header) => exportCopySql(request, accountIds, segment, literal, header),
+        (header) => new CsvRenderer(renderings, header),
       );
     } catch (error) {
       connection.stop();
@@ -146,6 +160,8 @@ class PostgresReportRead implements ReportRead {
     /** The partitions, to skip segments none overlaps; undefined to ask every segment. */
     private readonly partitions: readonly Partition[] | undefined,
     private readonly copySql: (segment: TimeRange, header: boolean) => string,
+    /** What finishes a CSV report's bytes (csv-rendering.ts); none: the COPY's bytes are final. */
+    private readonly renderer?: (header: boolean) => CsvRenderer,
   ) {}
 
   segmentCsv(segment: TimeRange, header: boolean): CsvSegment {
@@ -167,11 +183,20 @@ class PostgresReportRead implements ReportRead {
     }
     this.copying = true;
     const copy = this.client.query(copyTo(this.copySql(segment, header))) as Readable & { rowCount: number };
+    const renderer = this.renderer?.(header);
     try {
-      for await (const chunk of copy) yield chunk as Buffer;
+      for await (const chunk of copy) {
+        if (!renderer) {
+          yield chunk as Buffer;
+          continue;
+        }
+        const rendered = renderer.push(chunk as Buffer);
+        if (rendered.length > 0) yield rendered;
+      }
     } catch (error) {
       throw translatePgError(error, this.connection.lost);
     }
+    renderer?.end();
     this.copying = false;
     onEnd(copy.rowCount);
   }
