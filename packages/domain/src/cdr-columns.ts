@@ -58,6 +58,15 @@ export const CDR_COLUMNS: readonly CdrColumn[] = [
 
 export const CDR_COLUMN_NAMES: readonly string[] = CDR_COLUMNS.map((c) => c.name);
 
+const COLUMN_BY_NAME = new Map(CDR_COLUMNS.map((column) => [column.name, column]));
+
+/** The column named `name`; an unknown name is a programming error (requests are validated before). */
+export function cdrColumn(name: string): CdrColumn {
+  const column = COLUMN_BY_NAME.get(name);
+  if (!column) throw new Error(`unknown column ${name}`);
+  return column;
+}
+
 export type CdrColumnName = (typeof CDR_COLUMNS)[number]['name'];
 
 /** An account id, as the accounts table allows it: 1-64 letters, digits, `_`, `.`, `-`, starting with a letter or digit. */

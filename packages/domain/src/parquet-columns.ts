@@ -6,7 +6,7 @@
  * the export package) writes no REQUIRED column (duckdb/duckdb#23051); which columns can hold NULL is `nullable`,
  * which the manifest states beside each column's type.
  */
-import { CDR_COLUMNS } from './cdr-columns';
+import { cdrColumn, CDR_COLUMNS } from './cdr-columns';
 import type { ReportRequest } from './report.types';
 import { INTEGER_USAGE_METRICS } from './usage';
 
@@ -68,8 +68,7 @@ export function parquetColumns(request: ReportRequest): ParquetColumn[] {
 }
 
 function recordColumn(name: string): ParquetColumn {
-  const column = CDR_COLUMNS.find((c) => c.name === name);
-  if (!column) throw new Error(`unknown column ${name}`);
+  const column = cdrColumn(name);
   const { nullable } = column;
   if (column.timestamp) return { name, type: { kind: 'timestamp' }, nullable };
   if (column.sqlType === 'integer') return { name, type: { kind: 'int32' }, nullable };

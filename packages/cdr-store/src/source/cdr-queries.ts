@@ -4,8 +4,7 @@
  * here; a CSV report's timestamps and formula escaping are finished on its bytes (csv-rendering.ts). COPY takes no bind parameters, so every value is inlined through
  * `literal` (the driver's escapeLiteral), never by string concatenation of raw input.
  */
-import { CDR_COLUMNS, USAGE_DIMENSIONS, type ReportRequest } from '@cdr-reports/domain';
-import type { FieldRendering } from './csv-rendering';
+import { cdrColumn, USAGE_DIMENSIONS, type ReportRequest } from '@cdr-reports/domain';
 
 export type Literal = (value: string) => string;
 
@@ -21,8 +20,6 @@ export interface TimeRange {
   toText?: string;
 }
 
-const COLUMN_BY_NAME = new Map(CDR_COLUMNS.map((c) => [c.name, c]));
-
 export const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
@@ -35,19 +32,6 @@ function timestampExpression(name: string): string {
   return `CASE WHEN date_trunc('second', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SSTZH:TZM')
       WHEN date_trunc('milliseconds', ${ref}) = ${ref} THEN to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.MSTZH:TZM')
       ELSE to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.USTZH:TZM') END`;
-}
-
-/**
- * What each field of a CSV report needs once PostgreSQL has written it (csv-rendering.ts): timestamps their
- * RFC 3339 form, free text and addresses the spreadsheet escaping of formulas; the rest is final as written.
- */
-export function csvFieldRenderings(fields: readonly string[]): FieldRendering[] {
-  return fields.map((name) => {
-    const column = COLUMN_BY_NAME.get(name);
-    if (!column) throw new Error(`unknown column ${name}`);
-    if (column.timestamp) return 'timestamp';
-    return column.kind === 'free-text' || column.kind === 'address' ? column.kind : 'plain';
-  });
 }
 
 /**
@@ -152,10 +136,7 @@ export function exportCopySql(
   header: boolean,
 ): string {
   // Every value in PostgreSQL's own text output; csv-rendering.ts finishes timestamps and escaping as it streams.
-  const columns = request.fields.map((name) => {
-    if (!COLUMN_BY_NAME.has(name)) throw new Error(`unknown column ${name}`);
-    return `c.${quoteIdent(name)}`;
-  }).join(', ');
+  const columns = request.fields.map((name) => `c.${quoteIdent(cdrColumn(name).name)}`).join(', ');
   const select = `SELECT ${columns}\nFROM ${matchingRows(request, accountIds, range, literal)}\nORDER BY c.start_time, c.id`;
   return `COPY (${select}) TO STDOUT WITH (FORMAT csv, HEADER ${header ? 'true' : 'false'})`;
 }
@@ -276,7 +257,5 @@ export function recordsByIdSql(fields: readonly string[]): string {
 
 /** A column for JSON: timestamps as the CSV writes them, everything else as its exact text, unescaped. */
 export function recordColumnExpression(name: string): string {
-  const column = COLUMN_BY_NAME.get(name);
-  if (!column) throw new Error(`unknown column ${name}`);
-  return column.timestamp ? timestampExpression(name) : `c.${quoteIdent(name)}::text`;
+  return cdrColumn(name).timestamp ? timestampExpression(name) : `c.${quoteIdent(name)}::text`;
 }

@@ -8,10 +8,19 @@
  * Rendering RFC 3339 with to_char in SQL cost PostgreSQL about twice what this costs the worker (README,
  * "Benchmarks"). The session must use DateStyle ISO (the report's read sets it).
  */
-import { ExportIntegrityError } from '@cdr-reports/domain';
+import { cdrColumn, ExportIntegrityError } from '@cdr-reports/domain';
 
 /** What a column's field needs: nothing, the timestamp form, or the formula test (as free text, or as an address). */
 export type FieldRendering = 'plain' | 'timestamp' | 'free-text' | 'address';
+
+/** What each requested field needs once PostgreSQL has written it: the rest is final as written. */
+export function csvFieldRenderings(fields: readonly string[]): FieldRendering[] {
+  return fields.map((name) => {
+    const column = cdrColumn(name);
+    if (column.timestamp) return 'timestamp';
+    return column.kind === 'free-text' || column.kind === 'address' ? column.kind : 'plain';
+  });
+}
 
 const COMMA = 0x2c;
 const NEWLINE = 0x0a;

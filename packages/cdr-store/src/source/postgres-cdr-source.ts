@@ -3,10 +3,10 @@ import { to as copyTo } from 'pg-copy-streams';
 import { translatePgError, watchConnection, type Pool, type PoolClient } from '@cdr-reports/db';
 import { listPartitions, type Partition } from '../partitions';
 import { addDecimals, type ReportSummary } from '@cdr-reports/domain';
-import { csvFieldRenderings, estimateSql, exportCopySql, recordsByIdSql, recordsPageSql, summarySql, usageCopySql, usageSelectSql, type QueryAccounts, type RecordPosition, type TimeRange } from './cdr-queries';
+import { estimateSql, exportCopySql, recordsByIdSql, recordsPageSql, summarySql, usageCopySql, usageSelectSql, type QueryAccounts, type RecordPosition, type TimeRange } from './cdr-queries';
 import { jsonlCopySql } from './jsonl-queries';
 import type { CdrSelection, CdrSource, CsvSegment, RecordsPageRead, ReportRead, SourceRow } from './cdr-source';
-import { CsvRenderer } from './csv-rendering';
+import { csvFieldRenderings, CsvRenderer } from './csv-rendering';
 import { typedCopySql } from './typed-csv-queries';
 
 /**

@@ -9,15 +9,12 @@
  * - NULL apart from the empty string: PostgreSQL's CSV writes NULL as an unquoted empty field and '' as `""`.
  * Rows, filters and order are exactly those of the CSV report (the same matchingRows).
  */
-import { CDR_COLUMNS, type ReportRequest } from '@cdr-reports/domain';
+import { cdrColumn, type ReportRequest } from '@cdr-reports/domain';
 import { matchingRows, quoteIdent, usageSelectSql, type Literal, type TimeRange } from './cdr-queries';
-
-const COLUMN_BY_NAME = new Map(CDR_COLUMNS.map((c) => [c.name, c]));
 
 /** One column of the typed CSV. */
 function typedColumnExpression(name: string): string {
-  const column = COLUMN_BY_NAME.get(name);
-  if (!column) throw new Error(`unknown column ${name}`);
+  const column = cdrColumn(name);
   const ref = `c.${quoteIdent(name)}`;
   if (column.timestamp) return `to_char(${ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
   return `${ref}::text`;
