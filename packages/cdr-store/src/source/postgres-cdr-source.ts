@@ -27,23 +27,26 @@ export class PostgresCdrSource implements CdrSource {
     const connection = watchConnection(client);
     try {
       const literal = literalOf(client);
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await client.query(`SET LOCAL TimeZone = ${literal(request.timezone)}`);
-      // The form csv-rendering.ts reads timestamps in, whatever the server's default.
-      await client.query(`SET LOCAL DateStyle = 'ISO, YMD'`);
-      if (request.type === 'usage') {
-        // The groups of a busy hierarchy are sorted in memory rather than spilled to disk.
-        await client.query(`SET LOCAL work_mem = '64MB'`);
-      } else {
-        // Rows stream from the first one: each segment is read in (start_time, id) order from an index (one
-        // index scan per account, merged, or one scan of cdrs_time_idx over many accounts: see readPlan), never
-        // collected and sorted first, which would hold the compressor idle at the start of every segment.
-        await client.query('SET LOCAL enable_sort = off');
-      }
-      // No parallel workers, whose sort and merge compete with the compressor for the same cores, and no JIT,
-      // whose compile time a day of rows does not pay back.
-      await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
-      await client.query('SET LOCAL jit = off');
+      // The transaction and its settings in one round trip.
+      await client.query(
+        [
+          'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY',
+          `SET LOCAL TimeZone = ${literal(request.timezone)}`,
+          // The form csv-rendering.ts reads timestamps in, whatever the server's default.
+          `SET LOCAL DateStyle = 'ISO, YMD'`,
+          request.type === 'usage'
+            ? // The groups of a busy hierarchy are sorted in memory rather than spilled to disk.
+              `SET LOCAL work_mem = '64MB'`
+            : // Rows stream from the first one: each segment is read in (start_time, id) order from an index (one
+              // index scan per account, merged, or one scan of cdrs_time_idx over many accounts: see readPlan),
+              // never collected and sorted first, which would hold the compressor idle at the start of every segment.
+              'SET LOCAL enable_sort = off',
+          // No parallel workers, whose sort and merge compete with the compressor for the same cores, and no JIT,
+          // whose compile time a day of rows does not pay back.
+          'SET LOCAL max_parallel_workers_per_gather = 0',
+          'SET LOCAL jit = off',
+        ].join('; '),
+      );
       // The summary is read on a second connection in the same snapshot, while the rows stream.
       const snapshot = (await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
       const summary = this.summaryInSnapshot(snapshot, summarySql(request, accountIds, range, literal));
@@ -186,12 +189,8 @@ class PostgresReportRead implements ReportRead {
     const renderer = this.renderer?.(header);
     try {
       for await (const chunk of copy) {
-        if (!renderer) {
-          yield chunk as Buffer;
-          continue;
-        }
-        const rendered = renderer.push(chunk as Buffer);
-        if (rendered.length > 0) yield rendered;
+        const bytes = renderer ? renderer.push(chunk as Buffer) : (chunk as Buffer);
+        if (bytes.length > 0) yield bytes;
       }
     } catch (error) {
       throw translatePgError(error, this.connection.lost);
