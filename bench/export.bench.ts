@@ -159,16 +159,27 @@ async function loadAccount(services: TestServices, accountId: string, rows: numb
   return apiKey;
 }
 
+/**
+ * Starts counting the CPU seconds of every PostgreSQL process, of the worker processes (their process groups) and
+ * of the S3 server; the function returned gives each one's seconds since. Read it before the workers stop: a
+ * process that has ended no longer shows its CPU time.
+ */
+function cpuMeter(workerGroups: readonly number[], s3Pid: () => number | undefined): () => { postgres: number; worker: number; s3: number } {
+  const now = () => ({
+    postgres: postgresCpuSeconds(),
+    worker: workerGroups.reduce((total, pgid) => total + cpuSecondsOfGroup(pgid), 0),
+    s3: cpuSecondsOf(s3Pid() ?? 0),
+  });
+  const before = now();
+  return () => {
+    const after = now();
+    return { postgres: after.postgres - before.postgres, worker: after.worker - before.worker, s3: after.s3 - before.s3 };
+  };
+}
+
 /** The account's report on a fresh worker process, with the CPU time of PostgreSQL, the worker and the S3 server over the run. */
 async function runReport(services: TestServices, api: ApiInstance, apiKey: string, rows: number, s3Pid: () => number | undefined): Promise<ReportRun> {
-  const run = await reportOnFreshWorker(services, api, apiKey, reportBody(), rows, (worker) => {
-    const before = { postgres: postgresCpuSeconds(), worker: cpuSecondsOfGroup(worker), s3: cpuSecondsOf(s3Pid() ?? 0) };
-    return () => ({
-      postgres: postgresCpuSeconds() - before.postgres,
-      worker: cpuSecondsOfGroup(worker) - before.worker,
-      s3: cpuSecondsOf(s3Pid() ?? 0) - before.s3,
-    });
-  });
+  const run = await reportOnFreshWorker(services, api, apiKey, reportBody(), rows, (worker) => cpuMeter([worker], s3Pid));
   return { ms: run.ms, bytes: run.bytes, peakRss: run.peakRss, cpu: run.measured };
 }
 
@@ -250,7 +261,7 @@ async function benchFanOut(services: TestServices, api: ApiInstance, rows: numbe
       const headers = { authorization: `Bearer ${apiKey}` };
       const started = performance.now();
       const cpuBefore = machineCpuTicks();
-      const before = { workers: workers.reduce((total, worker) => total + cpuSecondsOfGroup(worker.child.pid!), 0), postgres: postgresCpuSeconds(), s3: cpuSecondsOf(s3Pid() ?? 0) };
+      const cpuSince = cpuMeter(workers.map((worker) => worker.child.pid!), s3Pid);
       const created = await api.app.inject({ method: 'POST', url: '/v1/reports', headers, payload: { product: 'VOICE-CALL', date_start: year.start, date_end: year.end } });
       if (created.statusCode !== 202) throw new Error(`POST /v1/reports answered ${created.statusCode}: ${created.body}`);
       const id = (created.json() as { request_id: string }).request_id;
@@ -265,13 +276,8 @@ async function benchFanOut(services: TestServices, api: ApiInstance, rows: numbe
       if (report.items_count !== rows) throw new Error(`the fan-out report has ${report.items_count} rows, not ${rows}`);
       const ms = performance.now() - started;
       const cores = coresBusy(cpuBefore, machineCpuTicks(), availableParallelism());
-      // Read before the workers stop: a process that has ended no longer shows its CPU time.
-      const cpu = {
-        workers: workers.reduce((total, worker) => total + cpuSecondsOfGroup(worker.child.pid!), 0) - before.workers,
-        postgres: postgresCpuSeconds() - before.postgres,
-        s3: cpuSecondsOf(s3Pid() ?? 0) - before.s3,
-      };
-      return { ms, cores, cpu, all: cpu.workers + cpu.postgres + cpu.s3 };
+      const cpu = cpuSince();
+      return { ms, cores, cpu, all: cpu.worker + cpu.postgres + cpu.s3 };
     } finally {
       await Promise.all(workers.map((worker) => worker.stop()));
     }
@@ -291,7 +297,7 @@ async function benchFanOut(services: TestServices, api: ApiInstance, rows: numbe
       baseline: { name: '1 worker, the same report', value: perMillion(one.all) },
       target: { text: 'within 10% of 1 worker', met: ratio <= 1.1 },
     },
-    { benchmark: 'fan-out', figure: '  of which the workers', value: perMillion(two.cpu.workers), unit: 's', baseline: { name: '1 worker', value: perMillion(one.cpu.workers) } },
+    { benchmark: 'fan-out', figure: '  of which the workers', value: perMillion(two.cpu.worker), unit: 's', baseline: { name: '1 worker', value: perMillion(one.cpu.worker) } },
     { benchmark: 'fan-out', figure: '  of which PostgreSQL', value: perMillion(two.cpu.postgres), unit: 's', baseline: { name: '1 worker', value: perMillion(one.cpu.postgres) } },
     { benchmark: 'fan-out', figure: '  of which the S3 server', value: perMillion(two.cpu.s3), unit: 's', baseline: { name: '1 worker', value: perMillion(one.cpu.s3) } },
     { benchmark: 'fan-out', figure: '  wall time, 2 workers', value: two.ms / 1000, unit: 's', baseline: { name: '1 worker', value: one.ms / 1000 } },
@@ -313,14 +319,14 @@ function benchRequest(accountId: string): ReportRequest {
  * Runs `select` through psql into gzip -6 into a file, as typed at a shell, with each command's CPU time taken by
  * the shell itself (`times` in the subshell that ran it) and PostgreSQL's around it.
  */
-async function pipeline(services: TestServices, select: string, env: Record<string, string> = {}): Promise<PipelineRun> {
+async function pipeline(services: TestServices, select: string): Promise<PipelineRun> {
   const folder = await mkdtemp(join(tmpdir(), 'bench-pipeline-'));
   try {
     const command =
       `{ psql -X -q "$DATABASE_URL" -c "$SQL"; times > "$OUT/psql.times"; } | ` +
       `{ gzip -6 > "$OUT/report.csv.gz"; times > "$OUT/gzip.times"; }`;
     const postgresBefore = postgresCpuSeconds();
-    const run = await timeShell(command, { DATABASE_URL: services.db.url, SQL: `\\copy (${select}) TO STDOUT WITH CSV HEADER`, OUT: folder, ...env });
+    const run = await timeShell(command, { DATABASE_URL: services.db.url, SQL: `\\copy (${select}) TO STDOUT WITH CSV HEADER`, OUT: folder });
     // psql's backend ends just after psql: its time reaches the postmaster once it has been reaped.
     await new Promise((resolve) => setTimeout(resolve, 500));
     const postgres = postgresCpuSeconds() - postgresBefore;
